@@ -1,0 +1,76 @@
+// Getting a GPUDevice with the limits and features MUSIQ wants, on any WebGPU implementation.
+import { MusiqError, NoAdapterError } from './errors.ts';
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallback: boolean;
+  features: string[];
+}
+
+export interface DeviceHandle {
+  device: GPUDevice;
+  adapter: AdapterDescription;
+  /** Features that were both available and requested. */
+  features: Set<string>;
+}
+
+export const OPTIONAL_FEATURES = ['shader-f16', 'timestamp-query', 'subgroups'] as const;
+
+/** The limits worth raising above WebGPU's defaults: big storage bindings and fat workgroups. */
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+export const NO_ADAPTER_HELP =
+  'no WebGPU adapter found. On Linux without a GPU install a software Vulkan driver: ' +
+  'Mesa >= 25 lavapipe (Debian bookworm: `apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1`) ' +
+  'and set XDG_RUNTIME_DIR; in a browser enable WebGPU (Chromium: --enable-unsafe-webgpu).';
+
+export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
+  const info = adapter.info;
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    // `isFallbackAdapter` moved from the adapter to its info; accept either.
+    isFallback: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+    features: [...adapter.features].sort(),
+  };
+}
+
+export function adapterLabel(a: AdapterDescription): string {
+  const name = a.description || [a.vendor, a.architecture, a.device].filter(Boolean).join(' ');
+  return `${name}${a.isFallback ? ' (software fallback)' : ''}`;
+}
+
+export async function openDevice(gpu: GPU | undefined, powerPreference: GPUPowerPreference = 'high-performance'): Promise<DeviceHandle> {
+  if (!gpu) throw new NoAdapterError(`musiq: WebGPU is not available in this runtime; ${NO_ADAPTER_HELP}`);
+  const adapter = await gpu.requestAdapter({ powerPreference });
+  if (!adapter) throw new NoAdapterError(`musiq: ${NO_ADAPTER_HELP}`);
+  const description = describeAdapter(adapter);
+  // Dawn's null backend answers every call and executes nothing: scores would be zeros.
+  if (description.device === 'null-backend' || /null backend/i.test(description.description)) {
+    throw new NoAdapterError(`musiq: only Dawn's null backend is available, which runs no shaders; ${NO_ADAPTER_HELP}`);
+  }
+  const features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  const requiredLimits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
+  } catch (e) {
+    throw new MusiqError(`musiq: requestDevice failed on ${adapterLabel(description)}: ${(e as Error).message}`);
+  }
+  return { device, adapter: description, features: new Set(features) };
+}

@@ -1,0 +1,35 @@
+// Runs every test/**/*.test.ts file through uvu in one process, so the GPU device
+// is created once and shared (device creation on lavapipe costs ~0.5 s).
+// Usage: node --import tsx test/run.ts [substring-filter]
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const filter = process.argv[2] ?? '';
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).sort().flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === 'fixtures' || name === 'artifacts' ? [] : walk(path);
+    return name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+const files = walk(root).filter((f) => relative(root, f).includes(filter));
+if (files.length === 0) {
+  console.error(`no test files match "${filter}"`);
+  process.exit(1);
+}
+// uvu's `test.run()` in each file queues its suite; uvu runs the queue after the last import.
+(globalThis as { UVU_DEFER?: number }).UVU_DEFER = 1;
+const uvu = await import('uvu');
+for (const [i, file] of files.entries()) {
+  (globalThis as { UVU_INDEX?: number }).UVU_INDEX = i;
+  (globalThis as { UVU_QUEUE?: unknown[][] }).UVU_QUEUE?.push([relative(root, file)]);
+  await import(pathToFileURL(file).href);
+}
+const { exec } = uvu as unknown as { exec: (bail?: boolean) => Promise<void> };
+await exec(false);
+const { closeGpu } = await import('./gpu.ts');
+await closeGpu();

@@ -1,0 +1,87 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { gpu } from './gpu.ts';
+import { GpuError } from '../src/runtime/errors.ts';
+import { openDevice } from '../src/runtime/device.ts';
+
+test('adapter is real: not the null backend, has a description', async () => {
+  const rt = await gpu();
+  assert.ok(rt.adapterName.length > 0);
+  assert.is.not(rt.adapter.device, 'null-backend');
+});
+
+test('a bad binding becomes a thrown GpuError naming the kernel', async () => {
+  const rt = await gpu();
+  const a = rt.upload(new Float32Array(4));
+  // elementwise.wgsl wants 3 storage buffers; giving 2 cannot match its layout.
+  rt.dispatch({ kernel: 'elementwise', uniforms: new Uint32Array(4), buffers: [a, a], workgroups: [1], label: 'elementwise-missing-binding' });
+  try {
+    await rt.sync();
+    assert.unreachable('expected a GpuError');
+  } catch (e) {
+    assert.instance(e, GpuError);
+    assert.match((e as Error).message, 'elementwise-missing-binding');
+  }
+  // The runtime stays usable after a reported error.
+  const b = rt.upload(new Float32Array([1, 2, 3]));
+  assert.equal([...(await rt.read(b))], [1, 2, 3]);
+});
+
+test('a WGSL compile error is reported with the kernel name', async () => {
+  const rt = await gpu();
+  const a = rt.upload(new Float32Array(4));
+  rt.dispatch({ kernel: 'elementwise', entry: 'no_such_entry', buffers: [a], workgroups: [1] });
+  try {
+    await rt.sync();
+    assert.unreachable('expected a GpuError');
+  } catch (e) {
+    assert.instance(e, GpuError);
+    assert.match((e as Error).message, 'elementwise');
+  }
+});
+
+test('freed buffers are reused only after a submit', async () => {
+  const rt = await gpu();
+  const a = rt.upload(new Float32Array([1, 2, 3, 4]));
+  const first = a.buffer;
+  a.dispose();
+  const b = rt.empty([4]); // same bucket, before any submit: must not get `first` back
+  assert.is.not(b.buffer, first);
+  rt.flush();
+  const c = rt.empty([4]);
+  assert.is(c.buffer, first);
+  b.dispose();
+  c.dispose();
+});
+
+test('openDevice without WebGPU says what to install', async () => {
+  try {
+    await openDevice(undefined);
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, 'mesa-vulkan-drivers');
+  }
+  const fakeGpu = { requestAdapter: async () => null } as unknown as GPU;
+  try {
+    await openDevice(fakeGpu);
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, 'no WebGPU adapter');
+  }
+});
+
+test('a script that uses the runtime exits promptly after its work', () => {
+  const script = fileURLToPath(new URL('./fixtures/exit-promptly.ts', import.meta.url));
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 });
+  const total = Date.now() - t0;
+  assert.is(r.status, 0, r.stderr);
+  const workDoneAt = Number(/done at (\d+)/.exec(r.stdout)?.[1]);
+  assert.ok(Number.isFinite(workDoneAt), r.stdout);
+  const lag = t0 + total - workDoneAt;
+  assert.ok(lag < 2000, `process lingered ${lag} ms after its work`);
+});
+
+test.run();
