@@ -1,4 +1,5 @@
 // `musiq <command>`: each command lives in its own file and exports main(args) → exit code.
+export {};
 const commands: Record<string, () => Promise<{ main: (args: string[]) => Promise<number> }>> = {
   score: () => import('./score.ts'),
   inspect: () => import('./inspect.ts'),
@@ -10,14 +11,14 @@ commands:
   score [options] <image|dir>...   score images (musiq score --help)
   inspect <checkpoint.npz> [--json]  describe a MUSIQ checkpoint`;
 
-const [name, ...args] = process.argv.slice(2);
-if (!name || name === '--help' || name === '-h') {
+const [command, ...args] = process.argv.slice(2);
+if (!command || command === "--help" || command === "-h") {
   console.log(USAGE);
-  process.exit(name ? 0 : 1);
+  process.exit(command ? 0 : 1);
 }
-const load = commands[name];
+const load = commands[command];
 if (!load) {
-  console.error(`musiq: unknown command "${name}"\n\n${USAGE}`);
+  console.error(`musiq: unknown command "${command}"\n\n${USAGE}`);
   process.exit(1);
 }
 process.exitCode = await (await load()).main(args);
