@@ -30,6 +30,20 @@ for (const [i, file] of files.entries()) {
   await import(pathToFileURL(file).href);
 }
 const { exec } = uvu as unknown as { exec: (bail?: boolean) => Promise<void> };
+// uvu prints its totals but does not return them; keep a copy of its output to print the
+// plain closing line CI reads ("N passed, N failed").
+const write = process.stdout.write.bind(process.stdout);
+let out = '';
+process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+  out += String(chunk);
+  return write(chunk, ...rest);
+}) as typeof process.stdout.write;
 await exec(false);
+process.stdout.write = write;
+const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+console.log(`${passed} passed, ${total - passed - skipped} failed, ${skipped} skipped`);
 const { closeGpu } = await import('./gpu.ts');
 await closeGpu();
