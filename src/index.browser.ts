@@ -1,0 +1,23 @@
+// Browser entry: navigator.gpu, checkpoints from URLs, ArrayBuffers or Blobs.
+import { createBrowserRuntime } from './runtime/gpu.browser.ts';
+import { createScorerFrom, type Scorer } from './musiq/scorer.ts';
+import { sourceOf } from './checkpoint-input.ts';
+import { MusiqError } from './runtime/errors.ts';
+import type { CreateScorerOptions } from './index.ts';
+
+export * from './index.ts';
+export { createBrowserRuntime } from './runtime/gpu.browser.ts';
+
+export async function createScorer(options: CreateScorerOptions): Promise<Scorer> {
+  const { checkpoint } = options;
+  const source =
+    (await sourceOf(checkpoint)) ?? (await sourceOf(new URL(String(checkpoint), globalThis.location?.href ?? undefined)));
+  if (!source) throw new MusiqError(`musiq: cannot load checkpoint ${String(checkpoint)} in a browser`);
+  const runtime = options.runtime ?? (await createBrowserRuntime());
+  try {
+    return await createScorerFrom(runtime, source, { onProgress: options.onProgress, ownsRuntime: !options.runtime });
+  } catch (e) {
+    if (!options.runtime) runtime.destroy();
+    throw e;
+  }
+}

@@ -1,0 +1,25 @@
+// Node entry: Dawn for the GPU, files by path, plus everything shared.
+import { fileURLToPath } from 'node:url';
+import { createNodeRuntime } from './runtime/gpu.node.ts';
+import { fileSource } from './npz/source.node.ts';
+import { createScorerFrom, type Scorer } from './musiq/scorer.ts';
+import { sourceOf } from './checkpoint-input.ts';
+import type { CreateScorerOptions } from './index.ts';
+
+export * from './index.ts';
+export { createNodeRuntime } from './runtime/gpu.node.ts';
+export { resolveModel, MODEL_NAMES, type ModelName } from './musiq/models.node.ts';
+
+export async function createScorer(options: CreateScorerOptions): Promise<Scorer> {
+  const { checkpoint } = options;
+  const source =
+    (await sourceOf(checkpoint)) ??
+    (await fileSource(checkpoint instanceof URL ? fileURLToPath(checkpoint) : (checkpoint as string).replace(/^file:\/\//, '')));
+  const runtime = options.runtime ?? (await createNodeRuntime());
+  try {
+    return await createScorerFrom(runtime, source, { onProgress: options.onProgress, ownsRuntime: !options.runtime });
+  } catch (e) {
+    if (!options.runtime) runtime.destroy();
+    throw e;
+  }
+}

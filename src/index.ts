@@ -1,0 +1,20 @@
+// What both entry points export. Node: src/index.node.ts; browsers: src/index.browser.ts.
+export type { Scorer, ScoreResult, ScoreOptions, Timings, ImageInput, LoadProgress } from './musiq/scorer.ts';
+export type { MusiqDims, Variant } from './musiq/checkpoint.ts';
+export type { RgbImage } from './musiq/decode.ts';
+export type { ByteSource } from './npz/source.ts';
+export { MusiqError, GpuError, NoAdapterError } from './runtime/errors.ts';
+export { Runtime, Tensor } from './runtime/runtime.ts';
+export { decodeImage } from './musiq/decode.ts';
+export { preprocess } from './musiq/preprocess.ts';
+export { scoreFromHead } from './musiq/scorer.ts';
+
+/** Where a checkpoint comes from: a path (Node only), an http(s) URL, bytes, a Blob, or a ByteSource. */
+export type CheckpointInput = string | URL | ArrayBuffer | Uint8Array | Blob | import('./npz/source.ts').ByteSource;
+
+export interface CreateScorerOptions {
+  checkpoint: CheckpointInput;
+  /** Share a runtime between scorers; by default each scorer owns one and destroys it on dispose(). */
+  runtime?: import('./runtime/runtime.ts').Runtime;
+  onProgress?: (p: import('./musiq/scorer.ts').LoadProgress) => void;
+}

@@ -1,0 +1,268 @@
+// MUSIQ on the GPU: weights uploaded once per checkpoint, then stem → embedding → encoder →
+// head for each image (spec §3). Padding tokens never exist here (spec §2.9), so the encoder
+// runs without a mask.
+import type { Runtime, Tensor } from '../runtime/runtime.ts';
+import { MusiqError } from '../runtime/errors.ts';
+import type { Checkpoint, MusiqDims, Variant } from './checkpoint.ts';
+import type { MusiqInput } from './preprocess.ts';
+import { uploadStemWeights, disposeStemWeights, type StemWeights } from './stem-weights.ts';
+import { stem, stemChunkSize } from '../kernels/stem.ts';
+import { matmul } from '../kernels/matmul.ts';
+import { layernorm } from '../kernels/layernorm.ts';
+import { attention } from '../kernels/attention.ts';
+import { embedTokens } from '../kernels/embed.ts';
+import { softmaxRows } from '../kernels/softmax.ts';
+
+const LN_EPS = 1e-6;
+const PATCH_VALUES = 32 * 32 * 3;
+
+interface Layer {
+  ln0: [Tensor, Tensor];
+  /** [Wq|Wk|Wv] as one D×3D matrix, so q, k and v come from one matmul. */
+  qkv: Tensor;
+  qkvBias: Tensor;
+  out: Tensor;
+  outBias: Tensor;
+  ln2: [Tensor, Tensor];
+  mlp0: Tensor;
+  mlp0Bias: Tensor;
+  mlp1: Tensor;
+  mlp1Bias: Tensor;
+}
+
+export interface MusiqWeights {
+  stem: StemWeights;
+  embedding: Tensor;
+  embeddingBias: Tensor;
+  pos: Tensor;
+  scale: Tensor;
+  cls: Tensor;
+  layers: Layer[];
+  norm: [Tensor, Tensor];
+  head: Tensor;
+  headBias: Tensor;
+}
+
+export interface ForwardResult {
+  /** Head outputs (1, 10 or 1000 values). */
+  logits: Float32Array;
+  /** softmax(logits) for AVA and ImageNet heads. */
+  probabilities?: Float32Array;
+  /** Wall milliseconds of the GPU stages (each ends with a sync, so they add up). */
+  ms: { stem: number; encoder: number };
+  /** With `attention: true`: the last layer's attention of CLS over all tokens (index 0 = CLS), averaged over heads. */
+  clsAttention?: Float32Array;
+  /** The CLS token after the final LayerNorm (`dims.hidden` values). */
+  embedding: Float32Array;
+}
+
+/** Column-concatenates k matrices of shape [rows, cols] into [rows, k·cols]. */
+function concatColumns(parts: Float32Array[], rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols * parts.length);
+  for (let r = 0; r < rows; r++) {
+    parts.forEach((p, k) => out.set(p.subarray(r * cols, (r + 1) * cols), (r * parts.length + k) * cols));
+  }
+  return out;
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export class MusiqModel {
+  private constructor(
+    readonly rt: Runtime,
+    readonly dims: MusiqDims,
+    readonly variant: Variant,
+    private weights: MusiqWeights | undefined,
+  ) {}
+
+  /** Reads every tensor of the checkpoint once and uploads it; `onProgress(done, total)` per tensor. */
+  static async load(rt: Runtime, ckpt: Checkpoint, onProgress?: (done: number, total: number) => void): Promise<MusiqModel> {
+    const d = ckpt.dims;
+    const total = ckpt.tensors.length;
+    let done = 0;
+    const read = async (key: string): Promise<Float32Array> => {
+      const data = await ckpt.read(key);
+      onProgress?.(++done, total);
+      return data;
+    };
+    const up = async (key: string, shape: number[]): Promise<Tensor> => rt.upload(await read(key), shape);
+    const uploaded: Tensor[] = [];
+    const keep = <T extends Tensor>(t: T): T => (uploaded.push(t), t);
+    try {
+      const stemW = await uploadStemWeights(rt, read, d.stemWidth);
+      const layers: Layer[] = [];
+      for (let i = 0; i < d.layers; i++) {
+        const p = `Transformer/encoderblock_${i}/`;
+        const a = `${p}MultiHeadDotProductAttention_1/`;
+        const qkvParts = await Promise.all(['query', 'key', 'value'].map((n) => read(`${a}${n}/kernel`)));
+        const qkvBias = await Promise.all(['query', 'key', 'value'].map((n) => read(`${a}${n}/bias`)));
+        layers.push({
+          ln0: [keep(await up(`${p}LayerNorm_0/scale`, [d.hidden])), keep(await up(`${p}LayerNorm_0/bias`, [d.hidden]))],
+          qkv: keep(rt.upload(concatColumns(qkvParts, d.hidden, d.hidden), [d.hidden, 3 * d.hidden])),
+          qkvBias: keep(rt.upload(concat(qkvBias), [3 * d.hidden])),
+          out: keep(await up(`${a}out/kernel`, [d.hidden, d.hidden])),
+          outBias: keep(await up(`${a}out/bias`, [d.hidden])),
+          ln2: [keep(await up(`${p}LayerNorm_2/scale`, [d.hidden])), keep(await up(`${p}LayerNorm_2/bias`, [d.hidden]))],
+          mlp0: keep(await up(`${p}MlpBlock_3/Dense_0/kernel`, [d.hidden, d.mlp])),
+          mlp0Bias: keep(await up(`${p}MlpBlock_3/Dense_0/bias`, [d.mlp])),
+          mlp1: keep(await up(`${p}MlpBlock_3/Dense_1/kernel`, [d.mlp, d.hidden])),
+          mlp1Bias: keep(await up(`${p}MlpBlock_3/Dense_1/bias`, [d.hidden])),
+        });
+      }
+      const embIn = 64 * 4 * d.stemWidth;
+      const weights: MusiqWeights = {
+        stem: stemW,
+        embedding: keep(await up('embedding/kernel', [embIn, d.hidden])),
+        embeddingBias: keep(await up('embedding/bias', [d.hidden])),
+        pos: keep(await up('Transformer/posembed_input/pos_embedding', [d.posGrid * d.posGrid, d.hidden])),
+        scale: keep(await up('Transformer/scaleembed_input/scale_embedding', [d.numScales, d.hidden])),
+        cls: keep(await up('Transformer/cls', [d.hidden])),
+        layers,
+        norm: [keep(await up('Transformer/encoder_norm/scale', [d.hidden])), keep(await up('Transformer/encoder_norm/bias', [d.hidden]))],
+        head: keep(await up('head/kernel', [d.hidden, d.numClasses])),
+        headBias: keep(await up('head/bias', [d.numClasses])),
+      };
+      await rt.sync();
+      return new MusiqModel(rt, d, ckpt.variant, weights);
+    } catch (e) {
+      for (const t of uploaded) t.dispose();
+      throw e;
+    }
+  }
+
+  get disposed(): boolean {
+    return this.weights === undefined;
+  }
+
+  #w(): MusiqWeights {
+    if (!this.weights) throw new MusiqError('musiq: model used after dispose()');
+    return this.weights;
+  }
+
+  /** Stem + embedding for all patches, in chunks that fit the adapter's binding limit. */
+  #embedPatches(input: MusiqInput): Tensor {
+    const { rt, dims } = this;
+    const w = this.#w();
+    const n = input.tokens;
+    const out = rt.empty([n, dims.hidden]);
+    const chunk = Math.max(1, stemChunkSize(rt, dims.stemWidth));
+    for (let start = 0; start < n; start += chunk) {
+      const p = Math.min(chunk, n - start);
+      const patches = rt.upload(input.patches.subarray(start * PATCH_VALUES, (start + p) * PATCH_VALUES), [p, PATCH_VALUES]);
+      const features = stem(rt, w.stem, patches);
+      patches.dispose();
+      if (p === n) {
+        matmul(rt, features, w.embedding, { bias: w.embeddingBias, out });
+      } else {
+        const part = matmul(rt, features, w.embedding, { bias: w.embeddingBias });
+        rt.copy(part, out, p * dims.hidden, 0, start * dims.hidden);
+        part.dispose();
+      }
+      features.dispose();
+      // Each chunk's buffers are released; submitting lets the next chunk reuse them.
+      rt.flush();
+    }
+    return out;
+  }
+
+  #block(x: Tensor, l: Layer, keepQkv?: Tensor): Tensor {
+    const { rt, dims } = this;
+    const y = layernorm(rt, x, l.ln0[0], l.ln0[1], LN_EPS);
+    const qkv = matmul(rt, y, l.qkv, { bias: l.qkvBias });
+    if (keepQkv) rt.copy(qkv, keepQkv);
+    y.dispose();
+    const a = attention(rt, qkv, { heads: dims.heads, headDim: dims.headDim });
+    qkv.dispose();
+    const x1 = matmul(rt, a, l.out, { bias: l.outBias, residual: x });
+    a.dispose();
+    x.dispose();
+    const z = layernorm(rt, x1, l.ln2[0], l.ln2[1], LN_EPS);
+    const h = matmul(rt, z, l.mlp0, { bias: l.mlp0Bias, gelu: true });
+    z.dispose();
+    const x2 = matmul(rt, h, l.mlp1, { bias: l.mlp1Bias, residual: x1 });
+    h.dispose();
+    x1.dispose();
+    return x2;
+  }
+
+  async forward(input: MusiqInput, options: { attention?: boolean } = {}): Promise<ForwardResult> {
+    const { rt, dims } = this;
+    const w = this.#w();
+    if (input.tokens < 1) throw new MusiqError('musiq: an image gives at least one patch; got none');
+    const t0 = performance.now();
+    const spatial = rt.upload(input.spatial, [input.tokens], 'u32');
+    const scaleIds = rt.upload(input.scaleIds, [input.tokens], 'u32');
+    const emb = this.#embedPatches(input);
+    await rt.sync();
+    const t1 = performance.now();
+    let x = embedTokens(rt, emb, spatial, scaleIds, w.pos, w.scale, w.cls);
+    emb.dispose();
+    spatial.dispose();
+    scaleIds.dispose();
+    const lastQkv = options.attention ? rt.empty([input.tokens + 1, 3 * dims.hidden]) : undefined;
+    w.layers.forEach((layer, i) => {
+      x = this.#block(x, layer, i === w.layers.length - 1 ? lastQkv : undefined);
+      rt.flush();
+    });
+    // Only the CLS token (row 0) is read out: normalise and classify that row alone.
+    const cls = rt.empty([1, dims.hidden]);
+    rt.copy(x, cls, dims.hidden);
+    x.dispose();
+    const normed = layernorm(rt, cls, w.norm[0], w.norm[1], LN_EPS);
+    cls.dispose();
+    const logits = matmul(rt, normed, w.head, { bias: w.headBias });
+    const probs = dims.numClasses > 1 ? softmaxRows(rt, logits) : undefined;
+    const embedding = (await rt.read(normed)) as Float32Array;
+    const result: ForwardResult = { logits: (await rt.read(logits)) as Float32Array, embedding, ms: { stem: t1 - t0, encoder: 0 } };
+    if (probs) {
+      result.probabilities = (await rt.read(probs)) as Float32Array;
+      probs.dispose();
+    }
+    result.ms.encoder = performance.now() - t1;
+    if (lastQkv) {
+      result.clsAttention = clsAttention(await rt.read(lastQkv) as Float32Array, input.tokens + 1, dims);
+      lastQkv.dispose();
+    }
+    normed.dispose();
+    logits.dispose();
+    return result;
+  }
+
+  dispose(): void {
+    const w = this.weights;
+    if (!w) return;
+    this.weights = undefined;
+    disposeStemWeights(w.stem);
+    const all: Tensor[] = [w.embedding, w.embeddingBias, w.pos, w.scale, w.cls, ...w.norm, w.head, w.headBias];
+    for (const l of w.layers) all.push(...l.ln0, l.qkv, l.qkvBias, l.out, l.outBias, ...l.ln2, l.mlp0, l.mlp0Bias, l.mlp1, l.mlp1Bias);
+    for (const t of all) t.dispose();
+  }
+}
+
+/** softmax(q_cls·kᵀ/√Dh) per head, averaged over heads, from the packed [T, 3D] q|k|v rows. */
+export function clsAttention(qkv: Float32Array, tokens: number, dims: MusiqDims): Float32Array {
+  const { hidden: D, heads, headDim } = dims;
+  const avg = new Float32Array(tokens);
+  const logits = new Float64Array(tokens);
+  for (let h = 0; h < heads; h++) {
+    let max = -Infinity;
+    for (let t = 0; t < tokens; t++) {
+      let dot = 0;
+      for (let d = 0; d < headDim; d++) dot += qkv[h * headDim + d] * qkv[t * 3 * D + D + h * headDim + d];
+      logits[t] = dot / Math.sqrt(headDim);
+      max = Math.max(max, logits[t]);
+    }
+    let sum = 0;
+    for (let t = 0; t < tokens; t++) sum += logits[t] = Math.exp(logits[t] - max);
+    for (let t = 0; t < tokens; t++) avg[t] += logits[t] / sum / heads;
+  }
+  return avg;
+}

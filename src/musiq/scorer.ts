@@ -1,0 +1,143 @@
+// The library API shared by Node and browsers: a loaded checkpoint that scores many images.
+// Platform entry points (src/index.node.ts, src/index.browser.ts) only add how a runtime and
+// a checkpoint's bytes are obtained.
+import type { Runtime } from '../runtime/runtime.ts';
+import { MusiqError } from '../runtime/errors.ts';
+import type { ByteSource } from '../npz/source.ts';
+import { openCheckpoint, type MusiqDims, type Variant } from './checkpoint.ts';
+import { decodeImage, type RgbImage } from './decode.ts';
+import { preprocess } from './preprocess.ts';
+import { MusiqModel } from './model.ts';
+
+export interface Timings {
+  decode: number;
+  preprocess: number;
+  stem: number;
+  encoder: number;
+  total: number;
+}
+
+export interface ScoreResult {
+  /** Quality score (koniq/spaq/paq2piq: the raw head output, ~0–100; ava: mean of the 1–10 distribution). NaN for imagenet. */
+  score: number;
+  variant: Variant;
+  width: number;
+  height: number;
+  /** Patch tokens fed to the encoder (CLS not counted). */
+  tokens: number;
+  timings: Timings;
+  /** AVA: probabilities of ratings 1..10. */
+  distribution?: number[];
+  /** ImageNet: the five most likely class indices with their probabilities. */
+  top5?: { index: number; probability: number }[];
+  /** The CLS token after the final LayerNorm (e.g. 384 values), for any checkpoint. */
+  embedding: Float32Array;
+  logits: Float32Array;
+  /** With `{ attention: true }`: CLS attention in the last layer over the native-resolution patch grid (row-major), averaged over heads. */
+  attention?: { gridH: number; gridW: number; values: Float32Array };
+}
+
+export interface ScoreOptions {
+  /** Also return the last layer's CLS attention map over native-resolution patches (costs one extra readback). */
+  attention?: boolean;
+}
+
+/** Encoded PNG/JPEG bytes, or pixels already decoded to 8-bit RGB. */
+export type ImageInput = Uint8Array | ArrayBuffer | RgbImage;
+
+export interface Scorer {
+  readonly variant: Variant;
+  readonly dims: MusiqDims;
+  readonly runtime: Runtime;
+  score(image: ImageInput, name?: string, options?: ScoreOptions): Promise<ScoreResult>;
+  dispose(): void;
+}
+
+export interface LoadProgress {
+  /** Tensors uploaded so far, of `total`. */
+  done: number;
+  total: number;
+}
+
+function isRgb(x: ImageInput): x is RgbImage {
+  return !(x instanceof Uint8Array) && !(x instanceof ArrayBuffer);
+}
+
+/** Score from head outputs: C = 1 → raw value; C = 10 → Σ p_i·i over softmax; otherwise NaN. */
+export function scoreFromHead(logits: ArrayLike<number>, probabilities?: ArrayLike<number>): number {
+  if (logits.length === 1) return logits[0];
+  if (logits.length === 10 && probabilities) {
+    let s = 0;
+    for (let i = 0; i < 10; i++) s += probabilities[i] * (i + 1);
+    return s;
+  }
+  return NaN;
+}
+
+export async function createScorerFrom(
+  runtime: Runtime,
+  source: ByteSource,
+  options: { onProgress?: (p: LoadProgress) => void; ownsRuntime?: boolean } = {},
+): Promise<Scorer> {
+  const ckpt = await openCheckpoint(source);
+  let model: MusiqModel;
+  try {
+    model = await MusiqModel.load(runtime, ckpt, (done, total) => options.onProgress?.({ done, total }));
+  } finally {
+    await source.close?.();
+  }
+  return {
+    variant: ckpt.variant,
+    dims: ckpt.dims,
+    runtime,
+    async score(image: ImageInput, name = 'image', options: ScoreOptions = {}): Promise<ScoreResult> {
+      if (model.disposed) throw new MusiqError('musiq: scorer used after dispose()');
+      const t0 = performance.now();
+      const rgb = isRgb(image) ? checkRgb(image, name) : decodeImage(image instanceof Uint8Array ? image : new Uint8Array(image), name);
+      const t1 = performance.now();
+      const input = preprocess(rgb);
+      const t2 = performance.now();
+      const out = await model.forward(input, options);
+      const total = performance.now() - t0;
+      const result: ScoreResult = {
+        score: scoreFromHead(out.logits, out.probabilities),
+        variant: ckpt.variant,
+        width: rgb.width,
+        height: rgb.height,
+        tokens: input.tokens,
+        timings: { decode: t1 - t0, preprocess: t2 - t1, stem: out.ms.stem, encoder: out.ms.encoder, total },
+        embedding: out.embedding,
+        logits: out.logits,
+      };
+      if (out.clsAttention) {
+        // Tokens are [scale 0…][scale 1…][native]: the native grid is the last block (index 0 = CLS).
+        const native = input.scales[input.scales.length - 1];
+        const values = out.clsAttention.slice(1 + input.tokens - native.count);
+        result.attention = { gridH: native.gridH, gridW: native.gridW, values };
+      }
+      if (ckpt.variant === 'ava' && out.probabilities) result.distribution = [...out.probabilities];
+      if (ckpt.variant === 'imagenet' && out.probabilities) {
+        result.top5 = [...out.probabilities]
+          .map((probability, index) => ({ index, probability }))
+          .sort((a, b) => b.probability - a.probability)
+          .slice(0, 5);
+      }
+      return result;
+    },
+    dispose(): void {
+      model.dispose();
+      if (options.ownsRuntime) runtime.destroy();
+    },
+  };
+}
+
+function checkRgb(img: RgbImage, name: string): RgbImage {
+  const { width, height, data } = img;
+  if (!(width >= 1 && height >= 1 && Number.isInteger(width) && Number.isInteger(height))) {
+    throw new MusiqError(`${name}: bad image size ${width}×${height}`);
+  }
+  if (!(data instanceof Uint8Array) || data.length !== width * height * 3) {
+    throw new MusiqError(`${name}: RGB pixels must be a Uint8Array of width·height·3 = ${width * height * 3} bytes, got ${data?.length}`);
+  }
+  return img;
+}

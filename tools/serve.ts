@@ -1,0 +1,59 @@
+// A tiny static server for the demo: web/ at /, dist/ at /dist/, and any extra folders mounted
+// by the caller (tests mount test/fixtures). Listens on 127.0.0.1 only. Sends CORS headers so a
+// page elsewhere may load checkpoints from here.
+import { createServer, type Server } from 'node:http';
+import { createReadStream, statSync } from 'node:fs';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.map': 'application/json',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.npz': 'application/octet-stream',
+  '.json': 'application/json',
+};
+
+/** mounts: URL prefix (e.g. '/fixtures/') → folder. '/' → web/ and '/dist/' → dist/ are always there. */
+export function serve(port: number, mounts: Record<string, string> = {}): Promise<Server> {
+  const table = Object.entries({ ...mounts, '/dist/': join(root, 'dist'), '/': join(root, 'web') }).sort((a, b) => b[0].length - a[0].length);
+  const server = createServer((req, res) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let path = decodeURIComponent(url.pathname);
+    if (path === '/') path = '/index.html';
+    const mount = table.find(([prefix]) => path.startsWith(prefix));
+    const dir = mount?.[1];
+    const file = dir && normalize(join(dir, path.slice(mount[0].length)));
+    let size = -1;
+    try {
+      if (file && (file + sep).startsWith(normalize(dir + sep)) && statSync(file).isFile()) size = statSync(file).size;
+    } catch {
+      /* not found below */
+    }
+    if (size < 0 || !file) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}\n`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream', 'content-length': size, 'cache-control': 'no-cache' });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { buildBrowser } = await import('./build-browser.ts');
+  await buildBrowser();
+  const port = Number(process.env.PORT ?? 8080);
+  const server = await serve(port, { '/fixtures/': join(root, 'test', 'fixtures') });
+  const addr = server.address();
+  console.log(`musiq demo: http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : port}/  (Ctrl-C to stop)`);
+}
