@@ -88,6 +88,7 @@ export class Runtime {
   #released: GPUBuffer[] = []; // freed since the last submit: the pending batch may still read them
   #bytesLive = 0;
   #bytesPeak = 0;
+  #bytesAllocated = 0;
   #pipelines = new Map<string, GPUComputePipeline>();
   #encoder: GPUCommandEncoder | undefined;
   #pass: GPUComputePassEncoder | undefined;
@@ -126,9 +127,9 @@ export class Runtime {
   get profiling(): boolean {
     return this.#profile;
   }
-  /** Bytes held in live tensors now, and the most ever held (pooled buffers not counted). */
-  get memory(): { live: number; peak: number } {
-    return { live: this.#bytesLive, peak: this.#bytesPeak };
+  /** Bytes in live tensors now, the most ever live, and all storage buffers created (live + pooled). */
+  get memory(): { live: number; peak: number; allocated: number } {
+    return { live: this.#bytesLive, peak: this.#bytesPeak, allocated: this.#bytesAllocated };
   }
 
   // ---- tensors --------------------------------------------------------------------------
@@ -140,7 +141,11 @@ export class Runtime {
     if (size > max) {
       throw new MusiqError(`musiq: a ${(bytes / 2 ** 20).toFixed(1)} MiB tensor exceeds this adapter's storage binding limit of ${(max / 2 ** 20).toFixed(0)} MiB`);
     }
-    const buffer = this.#free.get(size)?.pop() ?? this.device.createBuffer({ size, usage: BUFFER_USAGE });
+    let buffer = this.#free.get(size)?.pop();
+    if (!buffer) {
+      buffer = this.device.createBuffer({ size, usage: BUFFER_USAGE });
+      this.#bytesAllocated += size;
+    }
     this.#bytesLive += size;
     this.#bytesPeak = Math.max(this.#bytesPeak, this.#bytesLive);
     return buffer;

@@ -1,0 +1,47 @@
+// Seconds per image, per stage, with a full-size synthetic checkpoint (real dims, random weights:
+// the cost is the same as a real checkpoint's). `npm run bench:model [-- --json] [-- --sizes 512x384,1024x768]`
+import { createNodeRuntime } from '../src/runtime/gpu.node.ts';
+import { createScorer } from '../src/index.node.ts';
+import type { RgbImage } from '../src/musiq/decode.ts';
+import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
+import { mulberry32 } from '../tools/random.ts';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const sizesArg = args[args.indexOf('--sizes') + 1];
+const sizes = (args.includes('--sizes') ? sizesArg : '512x384,1024x768').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+const reps = Number(args[args.indexOf('--reps') + 1]) || 2;
+const log = (s: string) => (json ? console.error(s) : console.log(s));
+
+/** A smooth random image: natural-ish statistics without needing a file. */
+function syntheticImage(width: number, height: number, seed = 7): RgbImage {
+  const r = mulberry32(seed);
+  const data = new Uint8Array(width * height * 3);
+  const f = [r() * 0.05, r() * 0.05, r() * 0.05];
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++)
+      for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = Math.round(127.5 + 100 * Math.sin(x * f[c] + y * f[(c + 1) % 3]) + 27 * (r() - 0.5));
+  return { width, height, data };
+}
+
+const rt = await createNodeRuntime();
+log(`adapter: ${rt.adapterName}`);
+const t0 = performance.now();
+const ckpt = writeSyntheticCheckpoint({ config: 'full', numClasses: 1, seed: 0 });
+const scorer = await createScorer({ checkpoint: ckpt, runtime: rt });
+log(`full-size checkpoint written and uploaded in ${((performance.now() - t0) / 1000).toFixed(2)} s; weights on GPU: ${(rt.memory.live / 2 ** 20).toFixed(1)} MiB`);
+
+const rows = [];
+for (const [w, h] of sizes) {
+  const img = syntheticImage(w, h);
+  await scorer.score(img); // warm-up: pipelines compiled, buffers pooled
+  const runs = [];
+  for (let i = 0; i < reps; i++) runs.push(await scorer.score(img));
+  const best = runs.reduce((a, b) => (b.timings.total < a.timings.total ? b : a));
+  const t = best.timings;
+  rows.push({ size: `${w}x${h}`, tokens: best.tokens, seconds: t.total / 1000, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, peakGpuMiB: rt.memory.peak / 2 ** 20, allocatedGpuMiB: rt.memory.allocated / 2 ** 20, adapter: rt.adapterName });
+  log(`${w}x${h}: ${best.tokens} tokens, ${(t.total / 1000).toFixed(3)} s/image (decode ${t.decode.toFixed(0)} ms [pixels given], preprocess ${t.preprocess.toFixed(0)} ms, stem+embedding ${t.stem.toFixed(0)} ms, encoder+head ${t.encoder.toFixed(0)} ms); peak GPU ${(rt.memory.peak / 2 ** 20).toFixed(0)} MiB live, ${(rt.memory.allocated / 2 ** 20).toFixed(0)} MiB allocated incl. pool`);
+}
+if (json) console.log(JSON.stringify(rows));
+scorer.dispose();
+rt.destroy();

@@ -1,0 +1,127 @@
+// `musiq score` end to end, as a user runs it: the shared fixture images with both tiny
+// checkpoints against scores from an independent implementation, plus the CLI's behaviour
+// on bad input, directories and named-model downloads.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const fixtures = join(root, 'test', 'fixtures');
+const images = join(fixtures, 'images');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function musiq(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(root, 'tools', 'musiq.js'), ...args], { env: { ...process.env, ...env }, cwd: root });
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+interface Expected {
+  results: { image: string; score: number; valid_tokens_with_cls: number; width: number; height: number }[];
+}
+
+// The expected scores come from a float32 PyTorch implementation; ours is float32 WebGPU.
+// The fixture README measured float32-vs-float32 differences below 1e-6, and the issue's
+// bar is 5e-5: every trap (erf GELU, half-up rounding, hash, channel order) moves scores by more.
+const SCORE_TOL = 5e-5;
+
+for (const ckpt of ['tiny_koniq_s0', 'tiny_ava_s0']) {
+  test(`musiq score --json: every fixture image with ${ckpt} matches the independent implementation`, async () => {
+    const expected = JSON.parse(readFileSync(join(fixtures, 'expected', `${ckpt}.json`), 'utf8')) as Expected;
+    const r = await musiq(['score', '--json', '--checkpoint', join(fixtures, 'checkpoints', `${ckpt}.npz`), images]);
+    assert.is(r.code, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as { path: string; score: number; tokens: number; width: number; height: number; error?: string }[];
+    const names = readdirSync(images).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort();
+    assert.equal(rows.map((x) => x.path.split('/').pop()), names, 'one row per image, sorted');
+    for (const e of expected.results) {
+      const row = rows.find((x) => x.path.endsWith(e.image.split('/').pop()!));
+      assert.ok(row, `no row for ${e.image}`);
+      assert.is(row.error, undefined, `${e.image}: ${row.error}`);
+      assert.is(row.tokens + 1, e.valid_tokens_with_cls, `${e.image} tokens`);
+      assert.equal([row.width, row.height], [e.width, e.height]);
+      const diff = Math.abs(row.score - e.score);
+      assert.ok(diff <= SCORE_TOL, `${e.image}: score ${row.score} vs expected ${e.score} (diff ${diff.toExponential(2)})`);
+    }
+  });
+}
+
+test('unreadable images become error rows, the rest is scored, exit code 1', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'musiq-cli-'));
+  copyFileSync(join(images, 'small_64x64.png'), join(dir, 'a.png'));
+  writeFileSync(join(dir, 'b.jpg'), 'this is not a jpeg');
+  writeFileSync(join(dir, 'c.png'), readFileSync(join(images, 'small_64x64.png')).subarray(0, 100)); // truncated
+  writeFileSync(join(dir, 'notes.txt'), 'ignored: not an image file');
+  const r = await musiq(['score', '--json', '--checkpoint', join(fixtures, 'checkpoints', 'tiny_koniq_s0.npz'), dir]);
+  assert.is(r.code, 1);
+  const rows = JSON.parse(r.stdout) as { path: string; score?: number; error?: string }[];
+  assert.equal(rows.map((x) => x.path.split('/').pop()), ['a.png', 'b.jpg', 'c.png']);
+  assert.ok(Number.isFinite(rows[0].score));
+  for (const bad of rows.slice(1)) {
+    assert.type(bad.error, 'string');
+    assert.ok(!bad.error!.includes('\n') && bad.error!.includes(bad.path.split('/').pop()!), bad.error);
+  }
+});
+
+test('a missing checkpoint file is one line naming it, exit 1', async () => {
+  const r = await musiq(['score', '--checkpoint', '/nonexistent/x.npz', join(images, 'small_64x64.png')]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, '/nonexistent/x.npz');
+  assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+});
+
+test('--format csv and table', async () => {
+  const ckpt = join(fixtures, 'checkpoints', 'tiny_koniq_s0.npz');
+  const csv = await musiq(['score', '--format', 'csv', '--checkpoint', ckpt, join(images, 'small_64x64.png')]);
+  assert.is(csv.code, 0, csv.stderr);
+  const lines = csv.stdout.trim().split('\n');
+  assert.is(lines[0], 'path,score,variant,size,tokens,ms');
+  assert.match(lines[1], /small_64x64\.png,-?\d+\.\d{6},quality,64x64,\d+,/);
+  const table = await musiq(['score', '--format', 'table', '--checkpoint', ckpt, join(images, 'small_64x64.png')]);
+  assert.match(table.stdout, /^path\s+score\s+variant/);
+});
+
+test('--model downloads once into $MUSIQ_HOME from --base-url, then uses the cache; offline says where to put it', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'musiq-home-'));
+  const body = readFileSync(join(fixtures, 'checkpoints', 'tiny_koniq_s0.npz'));
+  let hits = 0;
+  const server: Server = createServer((req, res) => {
+    hits++;
+    if (req.url === '/koniq_ckpt.npz') res.writeHead(200, { 'content-length': body.length }).end(body);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const image = join(images, 'small_64x64.png');
+    const first = await musiq(['score', '--json', '--model', 'koniq', '--base-url', `http://127.0.0.1:${port}`, image], { MUSIQ_HOME: home });
+    assert.is(first.code, 0, first.stderr);
+    assert.ok(existsSync(join(home, 'koniq_ckpt.npz')));
+    assert.equal(readdirSync(home), ['koniq_ckpt.npz'], 'no partial files left');
+    const second = await musiq(['score', '--json', '--model', 'koniq', '--base-url', `http://127.0.0.1:${port}`, image], { MUSIQ_HOME: home });
+    assert.is(second.code, 0, second.stderr);
+    assert.is(hits, 1, 'second run used the cache');
+    assert.is(JSON.parse(second.stdout)[0].score, JSON.parse(first.stdout)[0].score);
+    const missing = await musiq(['score', '--model', 'spaq', '--base-url', `http://127.0.0.1:${port}`, image], { MUSIQ_HOME: home });
+    assert.is(missing.code, 1);
+    assert.match(missing.stderr, join(home, 'spaq_ckpt.npz'));
+    assert.equal(readdirSync(home), ['koniq_ckpt.npz'], 'a failed download leaves nothing behind');
+  } finally {
+    server.close();
+  }
+});
+
+test.run();

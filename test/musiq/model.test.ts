@@ -1,0 +1,106 @@
+// The GPU model against the float64 CPU reference of the whole model (src/musiq/model.ref.ts),
+// and the scorer API around it.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gpu } from '../gpu.ts';
+import { createScorer } from '../../src/index.node.ts';
+import { openCheckpoint } from '../../src/musiq/checkpoint.ts';
+import { bytesSource } from '../../src/npz/source.ts';
+import { decodeImage } from '../../src/musiq/decode.ts';
+import { preprocess } from '../../src/musiq/preprocess.ts';
+import { referenceForward, type RefParams } from '../../src/musiq/model.ref.ts';
+import { writeSyntheticCheckpoint } from '../../tools/write-checkpoint.ts';
+import { MusiqError } from '../../src/runtime/errors.ts';
+
+const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const png = (name: string) => new Uint8Array(readFileSync(`${fixtures}images/${name}`));
+
+async function refParams(bytes: Uint8Array): Promise<RefParams> {
+  const ckpt = await openCheckpoint(bytesSource('ckpt', bytes));
+  const map = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const t of ckpt.tensors) map.set(t.name, { shape: t.shape, data: await ckpt.read(t.name) });
+  return { get: (k) => map.get(k) ?? assert.unreachable(`missing ${k}`) };
+}
+
+// f32 GPU vs f64 CPU through a 2-layer transformer: each f32 op adds ~1e-7 relative error and
+// LayerNorm/softmax keep values O(1); on the tiny model we observe ~1e-6. 2e-5 relative to
+// max(1, |value|) leaves margin yet catches any real mistake (wrong layout, eps, GELU form: ≥1e-4).
+const TOL = 2e-5;
+
+function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string): void {
+  assert.is(got.length, want.length, `${what} length`);
+  for (let i = 0; i < got.length; i++) {
+    const err = Math.abs(got[i] - want[i]) / Math.max(1, Math.abs(want[i]));
+    if (!(err <= TOL)) assert.unreachable(`${what}[${i}]: gpu ${got[i]} vs ref ${want[i]} (rel ${err.toExponential(2)})`);
+  }
+}
+
+for (const [ckptName, image] of [
+  ['tiny_koniq_s0', 'round_448x321.png'],
+  ['tiny_ava_s0', 'tiny_31x47.png'],
+] as const) {
+  test(`GPU model = float64 reference: ${ckptName} on ${image}`, async () => {
+    const bytes = new Uint8Array(readFileSync(`${fixtures}checkpoints/${ckptName}.npz`));
+    const scorer = await createScorer({ checkpoint: bytes, runtime: await gpu() });
+    const r = await scorer.score(png(image), image);
+    scorer.dispose();
+    const ref = referenceForward(await refParams(bytes), preprocess(decodeImage(png(image), image)));
+    close(r.logits, ref.logits, 'logits');
+    close(r.embedding, ref.cls, 'CLS embedding');
+    assert.ok(Math.abs(r.score - ref.score) <= TOL * Math.max(1, Math.abs(ref.score)), `score ${r.score} vs ${ref.score}`);
+    if (ckptName === 'tiny_ava_s0') {
+      assert.is(r.distribution!.length, 10);
+      assert.ok(Math.abs(r.distribution!.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+      assert.ok(r.score >= 1 && r.score <= 10);
+    }
+  });
+}
+
+test('scorer: RGB pixels score like the encoded image; timings and tokens are reported', async () => {
+  const scorer = await createScorer({ checkpoint: `${fixtures}checkpoints/tiny_koniq_s0.npz`, runtime: await gpu() });
+  const bytes = png('small_64x64.png');
+  const a = await scorer.score(bytes, 'small');
+  const b = await scorer.score(decodeImage(bytes));
+  assert.is(a.score, b.score);
+  assert.is(a.variant, 'quality');
+  assert.is(a.tokens, 49 + 144 + 4);
+  for (const k of ['decode', 'preprocess', 'stem', 'encoder', 'total'] as const) assert.ok(a.timings[k] >= 0, k);
+  const withMap = await scorer.score(bytes, 'small', { attention: true });
+  assert.is(withMap.score, a.score);
+  assert.equal([withMap.attention!.gridH, withMap.attention!.gridW], [2, 2]);
+  assert.ok(withMap.attention!.values.every((v) => v > 0 && v < 1));
+  await assert.rejects(() => scorer.score({ width: 2, height: 2, data: new Uint8Array(5) }), /12 bytes/);
+  await assert.rejects(() => scorer.score(new Uint8Array([1, 2, 3]), 'junk.bin'), (e: Error) => e instanceof MusiqError && e.message.includes('junk.bin'));
+  scorer.dispose();
+  await assert.rejects(() => scorer.score(bytes), /after dispose/);
+});
+
+test('imagenet head: top-5 classes with probabilities, score is NaN', async () => {
+  const ckpt = writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1000, seed: 3 });
+  const scorer = await createScorer({ checkpoint: ckpt, runtime: await gpu() });
+  const r = await scorer.score(png('small_64x64.png'));
+  scorer.dispose();
+  assert.is(r.variant, 'imagenet');
+  assert.ok(Number.isNaN(r.score));
+  assert.is(r.top5!.length, 5);
+  const p = r.top5!.map((t) => t.probability);
+  assert.equal(p, [...p].sort((x, y) => y - x));
+  const ref = referenceForward(await refParams(ckpt), preprocess(decodeImage(png('small_64x64.png'))));
+  const best = [...ref.logits].indexOf(Math.max(...ref.logits));
+  assert.is(r.top5![0].index, best);
+});
+
+test('full-size synthetic checkpoint scores a 512×384 image end to end with a finite score', async () => {
+  const ckpt = writeSyntheticCheckpoint({ config: 'full', numClasses: 1, seed: 1 });
+  const scorer = await createScorer({ checkpoint: ckpt, runtime: await gpu() });
+  assert.equal([scorer.dims.hidden, scorer.dims.layers, scorer.dims.heads], [384, 14, 6]);
+  const r = await scorer.score(png('grad_512x384.png'));
+  scorer.dispose();
+  assert.is(r.tokens, 342);
+  assert.ok(Number.isFinite(r.score), `score ${r.score}`);
+  console.log(`\n  full-size 512×384 on the test adapter: ${(r.timings.total / 1000).toFixed(2)} s (stem ${(r.timings.stem / 1000).toFixed(2)} s, encoder ${(r.timings.encoder / 1000).toFixed(2)} s)`);
+});
+
+test.run();
