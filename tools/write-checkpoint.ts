@@ -1,0 +1,119 @@
+// Synthetic MUSIQ checkpoints with the exact original key names and layout (spec §4), filled from
+// a seeded PRNG, for tests and benchmarks that must not depend on the 155 MB downloads.
+//   node --import tsx tools/write-checkpoint.ts out.npz [--tiny] [--classes 1|10|1000] [--seed N] [--deflate] [--extras]
+import { pathToFileURL } from 'node:url';
+import { checkpointKeys, type MusiqDims } from '../src/musiq/checkpoint.ts';
+import { npzChunks, writeNpz, type NpyMember } from '../src/npz/writer.ts';
+import { randomArray } from './random.ts';
+
+export interface SyntheticOptions {
+  /** 'full': the released model (hidden 384, 14 layers, 6 heads, MLP 1152, stem 64); 'tiny': 64, 2, 2, 128, 32. */
+  config: 'full' | 'tiny';
+  /** Head outputs: 1 (quality score), 10 (AVA), 1000 (ImageNet). */
+  numClasses: number;
+  seed?: number;
+  /** Deflate members (np.savez_compressed style) instead of storing them. */
+  deflate?: boolean;
+  /** Also write optimizer-state members outside opt/target/: a step counter and a bf16 ('<V2') momentum per parameter. */
+  extras?: boolean;
+}
+
+export const CONFIGS: Record<SyntheticOptions['config'], Omit<MusiqDims, 'numClasses'>> = {
+  full: { hidden: 384, layers: 14, heads: 6, headDim: 64, mlp: 1152, stemWidth: 64, numScales: 3, posGrid: 10, preLogits: 0 },
+  tiny: { hidden: 64, layers: 2, heads: 2, headDim: 32, mlp: 128, stemWidth: 32, numScales: 3, posGrid: 10, preLogits: 0 },
+};
+
+/**
+ * Uniform values with the spread of a sensible init, so activations stay O(1) through 14 layers:
+ * kernels with std 1/√fan_in, norm scales near 1, small biases, O(1) position/scale/CLS embeddings.
+ */
+function scaleOf(key: string, shape: number[]): { center: number; halfWidth: number } {
+  const leaf = key.slice(key.lastIndexOf('/') + 1);
+  if (leaf === 'kernel') {
+    // Fan-in is every axis but the output ones: HWIO convs and (in, out) denses lose their last
+    // axis, q/k/v (in, heads, dim) their last two.
+    const outAxes = /\/(query|key|value)\/kernel$/.test(key) ? 2 : 1;
+    const fanIn = shape.slice(0, shape.length - outAxes).reduce((a, b) => a * b, 1);
+    return { center: 0, halfWidth: Math.sqrt(3 / fanIn) };
+  }
+  if (leaf === 'scale') return { center: 1, halfWidth: 0.1 };
+  if (leaf === 'bias') return { center: 0, halfWidth: 0.05 };
+  return { center: 0, halfWidth: 1 }; // pos_embedding, scale_embedding, cls
+}
+
+export function syntheticMembers(opts: SyntheticOptions): NpyMember[] {
+  const dims: MusiqDims = { ...CONFIGS[opts.config], numClasses: opts.numClasses };
+  const seed = opts.seed ?? 0;
+  const members: NpyMember[] = [];
+  [...checkpointKeys(dims)].forEach(([key, shape], i) => {
+    const count = shape.reduce((a, b) => a * b, 1);
+    const tensorSeed = (Math.imul(seed + 1, 0x9e3779b1) + i * 7919) >>> 0;
+    const values = () => {
+      const { center, halfWidth } = scaleOf(key, shape);
+      const a = randomArray(count, tensorSeed, halfWidth);
+      if (center) for (let j = 0; j < count; j++) a[j] += center;
+      return a;
+    };
+    members.push({ name: `opt/target/${key}`, descr: '<f4', shape, byteLength: 4 * count, data: () => new Uint8Array(values().buffer) });
+    if (opts.extras) {
+      // bf16 momentum: the top halves of small float32s, which numpy can only describe as void '<V2'.
+      const momentum = () => {
+        const f = new Uint32Array(randomArray(count, tensorSeed ^ 0x5bd1e995, 1e-3).buffer);
+        const out = new Uint16Array(count);
+        for (let j = 0; j < count; j++) out[j] = f[j] >>> 16;
+        return new Uint8Array(out.buffer);
+      };
+      members.push({ name: `opt/state/param_states/${key}/momentum`, descr: '<V2', shape, byteLength: 2 * count, data: momentum });
+    }
+  });
+  if (opts.extras) members.push({ name: 'opt/state/step', descr: '<i4', shape: [], byteLength: 4, data: () => new Uint8Array(new Int32Array([100000]).buffer) });
+  // np.savez writes a dict's keys in order; flax's flattened dicts are sorted, as in the shared fixtures.
+  return members.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The checkpoint as one buffer (built once; a stored full-size one is ~110 MB, ~165 MB with extras). */
+export function writeSyntheticCheckpoint(opts: SyntheticOptions): Uint8Array {
+  return writeNpz(syntheticMembers(opts), { deflate: opts.deflate });
+}
+
+export async function main(args: string[]): Promise<number> {
+  const { openSync, writeSync, closeSync } = await import('node:fs');
+  const usage = 'usage: write-checkpoint <out.npz> [--tiny] [--classes 1|10|1000] [--seed N] [--deflate] [--extras]';
+  const opts: SyntheticOptions = { config: 'full', numClasses: 1 };
+  let out: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--tiny') opts.config = 'tiny';
+    else if (a === '--deflate') opts.deflate = true;
+    else if (a === '--extras') opts.extras = true;
+    else if (a === '--classes' || a === '--seed') {
+      const v = Number(args[++i]);
+      if (!Number.isInteger(v) || v < 0 || (a === '--classes' && ![1, 10, 1000].includes(v))) {
+        console.error(`write-checkpoint: bad value for ${a}: ${args[i]}\n${usage}`);
+        return 1;
+      }
+      if (a === '--classes') opts.numClasses = v;
+      else opts.seed = v;
+    } else if (!a.startsWith('-') && !out) out = a;
+    else {
+      console.error(`write-checkpoint: unexpected argument "${a}"\n${usage}`);
+      return 1;
+    }
+  }
+  if (!out) {
+    console.error(usage);
+    return 1;
+  }
+  // Streamed member by member: only one tensor is in memory at a time.
+  const fd = openSync(out, 'w');
+  let bytes = 0;
+  try {
+    for (const chunk of npzChunks(syntheticMembers(opts), { deflate: opts.deflate })) bytes += writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
+  console.log(`wrote ${out}: ${opts.config}, ${opts.numClasses} output(s), seed ${opts.seed ?? 0}${opts.deflate ? ', deflated' : ''}${opts.extras ? ', with optimizer extras' : ''}; ${bytes} bytes`);
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main(process.argv.slice(2));
