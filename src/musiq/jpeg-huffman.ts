@@ -118,7 +118,7 @@ export class BitReader {
 
   /** Throws if decoding consumed bits that were not in the file. */
   checkNotOverrun(): void {
-    if (this.fake > this.cnt) throw new MusiqError(`${this.name}: JPEG data is truncated or corrupt (entropy-coded data ran out)`);
+    if (this.fake > this.cnt) throw new MusiqError(`${this.name}: corrupt JPEG: entropy-coded data ran out (truncated)`);
   }
 
   /**

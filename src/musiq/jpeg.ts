@@ -119,7 +119,7 @@ export function decodeJpeg(bytes: Uint8Array, name = 'image.jpg'): RgbImage {
     }
     p = end;
   }
-  if (!frame) return fail('no frame header (SOF) found');
+  if (!frame) return fail(`no frame header (SOF)${sawEoi ? '' : ' before the end of the file (truncated)'}`);
   const scanned = frame.components.filter((c) => latched.has(c));
   if (scanned.length < frame.components.length) fail(`file ends before every component has image data (truncated; EOI ${sawEoi ? 'present' : 'missing'})`);
   if (frame.progressive) checkFullyRefined(frame, unsupported);
@@ -167,6 +167,10 @@ function readFrame(
   if (n === 1) raw[0].h = raw[0].v = 1;
   const hmax = Math.max(...raw.map((c) => c.h)), vmax = Math.max(...raw.map((c) => c.v));
   const mcusW = Math.ceil(width / (8 * hmax)), mcusH = Math.ceil(height / (8 * vmax));
+  // Every block's DC coefficient takes at least one bit, so a file claiming more blocks than it
+  // has bits is cut short (or forged); refuse it before allocating coefficients.
+  const blocks = raw.reduce((n, c) => n + Math.ceil((width * c.h) / hmax / 8) * Math.ceil((height * c.v) / vmax / 8), 0);
+  if (bytes.length * 8 < blocks) fail(`${bytes.length} bytes cannot hold ${width}×${height} pixels (truncated)`);
   const components = raw.map((c): Component => {
     const allocW = mcusW * c.h, allocH = mcusH * c.v;
     return {

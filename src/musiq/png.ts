@@ -117,6 +117,9 @@ export function decodePng(bytes: Uint8Array, name = 'image.png'): RgbImage {
   const rowBytes = (w: number) => Math.ceil((w * bitsPerPixel) / 8);
   const expected = plan.reduce((n, ps) => n + ps.h * (1 + rowBytes(ps.w)), 0);
 
+  // Deflate expands at most 1032:1 (a 258-byte match in 2 bits), so a tiny file claiming a huge
+  // image is refused before the big allocations.
+  if (expected > idatBytes * 1032 + 1024) fail(`${idatBytes} bytes of image data cannot hold ${hdr.width}×${hdr.height} pixels (truncated)`);
   let compressed: Uint8Array;
   if (idat.length === 1) compressed = idat[0];
   else {
