@@ -1,0 +1,47 @@
+import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
+import { MusiqError } from '../runtime/errors.ts';
+
+const WG = 64; // groupnorm.wgsl's workgroup size
+
+export interface GroupNormOptions {
+  /** 1e-6 for gn_root, 1e-4 inside the bottleneck unit (spec §3.2). */
+  eps: number;
+  /** 32 for every MUSIQ GroupNorm. */
+  groups?: number;
+  relu?: boolean;
+  /** y = ReLU(GN(x) + residual): the bottleneck unit's end (implies the ReLU). Same size as x. */
+  residual?: Tensor;
+  /** Written instead of a new tensor of x's shape; must hold x.size values and may not be x. */
+  out?: Tensor;
+}
+
+/**
+ * GroupNorm of x [P, ...spatial, C] per patch (first axis) and group of C/groups consecutive
+ * channels, with per-channel scale and bias [C].
+ */
+export function groupNorm(rt: Runtime, x: Tensor, scale: Tensor, bias: Tensor, opts: GroupNormOptions): Tensor {
+  const groups = opts.groups ?? 32;
+  if (x.shape.length < 2) throw new MusiqError(`groupNorm: input shape [${x.shape.join(', ')}] has no patch and channel axes`);
+  const patches = x.shape[0], channels = x.shape[x.shape.length - 1];
+  const spatial = x.size / (patches * channels || 1);
+  if (channels % groups !== 0) throw new MusiqError(`groupNorm: ${channels} channels do not split into ${groups} groups`);
+  if (scale.size !== channels || bias.size !== channels) {
+    throw new MusiqError(`groupNorm: scale/bias hold ${scale.size}/${bias.size} values for ${channels} channels`);
+  }
+  if (opts.residual && opts.residual.size !== x.size) throw new MusiqError(`groupNorm: residual holds ${opts.residual.size} values, input ${x.size}`);
+  if (!(opts.eps > 0)) throw new MusiqError(`groupNorm: eps must be positive, got ${opts.eps}`);
+  const out = opts.out ?? rt.empty(x.shape);
+  if (out.size !== x.size) throw new MusiqError(`groupNorm: output tensor holds ${out.size} values, input ${x.size}`);
+  if (out === x || out === opts.residual) throw new MusiqError('groupNorm: output may not alias an input');
+  const total = patches * groups;
+  rt.dispatch({
+    kernel: 'groupnorm',
+    entry: opts.residual ? 'main_residual' : 'main',
+    constants: opts.residual ? {} : { RELU: opts.relu ? 1 : 0 },
+    uniforms: uniforms([total, spatial, channels, groups, { f32: opts.eps }]),
+    buffers: opts.residual ? [x, scale, bias, out, opts.residual] : [x, scale, bias, out],
+    workgroups: grid(Math.ceil(total / WG)),
+    label: `groupnorm ${channels}${opts.residual ? '+res' : ''}${opts.relu || opts.residual ? '+relu' : ''}`,
+  });
+  return out;
+}

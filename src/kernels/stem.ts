@@ -1,0 +1,64 @@
+// The ResNet patch stem (spec §3.2) on the GPU, batched over patches:
+// conv_root 7×7/2 → GN → ReLU → max-pool 3×3/2 → bottleneck unit (projection + 1×1, 3×3, 1×1).
+import { MusiqError } from '../runtime/errors.ts';
+import type { Runtime, Tensor } from '../runtime/runtime.ts';
+import type { StemWeights } from '../musiq/stem-weights.ts';
+import { conv2d } from './conv2d.ts';
+import { groupNorm } from './groupnorm.ts';
+import { maxPool } from './maxpool.ts';
+
+const PATCH = 32;
+const ROOT_EPS = 1e-6; // gn_root: flax.nn's default
+const UNIT_EPS = 1e-4; // every GroupNorm inside block1/unit1
+
+/** Values per patch of the largest tensor the stem allocates: 16·16·W = 8·8·4W. */
+function largestPerPatch(stemWidth: number): number {
+  return Math.max((PATCH / 2) ** 2 * stemWidth, (PATCH / 4) ** 2 * 4 * stemWidth, PATCH * PATCH * 3);
+}
+
+/** The most patches one stem() call can take without a tensor exceeding the storage binding limit. */
+export function stemChunkSize(rt: Runtime, stemWidth: number): number {
+  const limit = Math.min(rt.limits.maxStorageBufferBindingSize, rt.limits.maxBufferSize);
+  // The pool rounds sizes up by at most 1/8 (2^k/8 steps); keep that headroom below the limit.
+  return Math.max(1, Math.floor((limit * 8) / 9 / (largestPerPatch(stemWidth) * 4)));
+}
+
+/**
+ * patches [P, 32·32·3] in (y, x, c) order → features [P, 8·8·4W] in (h, w, c) order.
+ * Every intermediate is released as soon as it is consumed.
+ */
+export function stem(rt: Runtime, w: StemWeights, patches: Tensor): Tensor {
+  const W = w.stemWidth;
+  const p = patches.shape[0];
+  if (patches.shape.length !== 2 || patches.shape[1] !== PATCH * PATCH * 3) {
+    throw new MusiqError(`stem: patches have shape [${patches.shape.join(', ')}], expected [P, ${PATCH * PATCH * 3}]`);
+  }
+  if (p > stemChunkSize(rt, W)) throw new MusiqError(`stem: ${p} patches exceed this adapter's chunk of ${stemChunkSize(rt, W)} (split the call)`);
+
+  const root = conv2d(rt, patches, w.convRoot, { stride: 2, inputShape: [p, PATCH, PATCH, 3] });
+  const rootN = groupNorm(rt, root, w.gnRoot.scale, w.gnRoot.bias, { eps: ROOT_EPS, relu: true });
+  root.dispose();
+  const x = maxPool(rt, rootN, { window: 3, stride: 2 });
+  rootN.dispose();
+
+  const proj = conv2d(rt, x, w.convProj);
+  const residual = groupNorm(rt, proj, w.gnProj.scale, w.gnProj.bias, { eps: UNIT_EPS });
+  proj.dispose();
+
+  const c1 = conv2d(rt, x, w.conv1);
+  x.dispose();
+  const a1 = groupNorm(rt, c1, w.gn1.scale, w.gn1.bias, { eps: UNIT_EPS, relu: true });
+  c1.dispose();
+  const c2 = conv2d(rt, a1, w.conv2);
+  a1.dispose();
+  const a2 = groupNorm(rt, c2, w.gn2.scale, w.gn2.bias, { eps: UNIT_EPS, relu: true });
+  c2.dispose();
+  const c3 = conv2d(rt, a2, w.conv3);
+  a2.dispose();
+
+  const out = rt.empty([p, (PATCH / 4) ** 2 * 4 * W]);
+  groupNorm(rt, c3, w.gn3.scale, w.gn3.bias, { eps: UNIT_EPS, residual, out });
+  c3.dispose();
+  residual.dispose();
+  return out;
+}

@@ -1,0 +1,71 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { gpu } from '../gpu.ts';
+import { conv2d } from '../../src/kernels/conv2d.ts';
+import { conv2dRef } from '../../src/kernels/conv2d.ref.ts';
+import { MusiqError } from '../../src/runtime/errors.ts';
+import { randomArray } from '../../tools/random.ts';
+
+const U = 2 ** -24; // f32 unit roundoff
+
+type Case = [p: number, h: number, w: number, cin: number, k: number, stride: number, cout: number];
+const cases: Case[] = [
+  [1, 1, 1, 1, 1, 1, 4], // smallest everything
+  [1, 5, 7, 1, 1, 1, 8], // 35 output rows: not a multiple of the 4-row block
+  [3, 7, 5, 3, 7, 2, 12], // primes, kernel wider than the image, 12 channels = a half column block
+  [2, 13, 11, 12, 3, 1, 20], // vec4 input path with primes
+  [2, 6, 9, 8, 2, 2, 4], // even kernel: all the SAME padding goes after
+  [2, 32, 32, 3, 7, 2, 64], // conv_root
+  [3, 8, 8, 64, 3, 1, 64], // block1/unit1/conv2
+  [5, 8, 8, 64, 1, 1, 256], // conv_proj / conv3
+  [1, 8, 8, 32, 1, 1, 128], // tiny checkpoint's conv3
+];
+
+for (const [p, h, w, cin, k, stride, cout] of cases) {
+  test(`conv2d [${p},${h},${w},${cin}] ⊛ ${k}x${k}x${cin}x${cout} stride ${stride}`, async () => {
+    const rt = await gpu();
+    const seed = p * 1000 + h * 100 + cin * 10 + k;
+    const x = randomArray(p * h * w * cin, seed), kernel = randomArray(k * k * cin * cout, seed + 1);
+    const tx = rt.upload(x, [p, h, w, cin]), tk = rt.upload(kernel, [k, k, cin, cout]);
+    const ty = conv2d(rt, tx, tk, { stride });
+    const ref = conv2dRef(x, [p, h, w, cin], kernel, [k, k, cin, cout], stride);
+    assert.equal([...ty.shape], ref.shape);
+    const got = await rt.read(ty);
+    // Each output is a sum of K = k·k·cin products of exact f32 inputs; any summation order
+    // is within γ_K·Σ|x||w| (γ_K = K·u/(1 − K·u), Higham Thm 3.1) of the exact value.
+    // A wrong tap or channel changes an output by O(|x||w|) ≫ this bound.
+    const bound = conv2dRef(x.map(Math.abs), [p, h, w, cin], kernel.map(Math.abs), [k, k, cin, cout], stride).out;
+    const K = k * k * cin, gamma = (K * U) / (1 - K * U);
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref.out[i]) / (gamma * bound[i] + 1e-30));
+    assert.ok(worst <= 1, `error ${worst.toFixed(2)}× the bound`);
+    for (const t of [tx, tk, ty]) t.dispose();
+  });
+}
+
+test('conv2d writes into a given output and reads an explicit input shape', async () => {
+  const rt = await gpu();
+  const x = randomArray(2 * 32 * 32 * 3, 7), kernel = randomArray(7 * 7 * 3 * 8, 8);
+  const tx = rt.upload(x, [2, 32 * 32 * 3]), tk = rt.upload(kernel, [7, 7, 3, 8]);
+  const out = rt.zeros([2, 16 * 16 * 8]);
+  assert.is(conv2d(rt, tx, tk, { stride: 2, inputShape: [2, 32, 32, 3], out }), out);
+  const got = await rt.read(out);
+  const ref = conv2dRef(x, [2, 32, 32, 3], kernel, [7, 7, 3, 8], 2).out;
+  assert.ok(got.every((v, i) => Math.abs(v - ref[i]) < 1e-4));
+  for (const t of [tx, tk, out]) t.dispose();
+});
+
+test('conv2d rejects bad shapes with a MusiqError', async () => {
+  const rt = await gpu();
+  const x = rt.zeros([1, 4, 4, 3]);
+  const bad: [call: () => unknown, why: RegExp][] = [
+    [() => conv2d(rt, x, rt.zeros([3, 3, 3, 6])), /multiple of 4/],
+    [() => conv2d(rt, x, rt.zeros([3, 3, 4, 8])), /input channels/],
+    [() => conv2d(rt, x, rt.zeros([3, 3, 3, 8]), { stride: 0 }), /stride/],
+    [() => conv2d(rt, rt.zeros([16, 3]), rt.zeros([3, 3, 3, 8])), /not \[P, H, W, C\]/],
+    [() => conv2d(rt, x, rt.zeros([3, 3, 3, 8]), { out: rt.zeros([5]) }), /output tensor/],
+  ];
+  for (const [f, why] of bad) assert.throws(f, (e: Error) => e instanceof MusiqError && why.test(e.message));
+});
+
+test.run();

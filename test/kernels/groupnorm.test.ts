@@ -1,0 +1,86 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { gpu } from '../gpu.ts';
+import { groupNorm } from '../../src/kernels/groupnorm.ts';
+import { groupNormRef } from '../../src/kernels/groupnorm.ref.ts';
+import { MusiqError } from '../../src/runtime/errors.ts';
+import { randomArray } from '../../tools/random.ts';
+
+const U = 2 ** -24;
+
+interface Case {
+  name: string;
+  shape: [patches: number, spatial: number, channels: number];
+  groups?: number;
+  eps: number;
+  data: (n: number, seed: number) => Float32Array;
+  relu?: boolean;
+  residual?: boolean;
+}
+
+const uniform = (n: number, seed: number) => randomArray(n, seed);
+const cases: Case[] = [
+  { name: 'one position, one channel per group', shape: [1, 1, 32], eps: 1e-6, data: uniform },
+  { name: 'gn_root W=64 (2 ch/group) + ReLU', shape: [3, 256, 64], eps: 1e-6, data: uniform, relu: true },
+  { name: 'gn_root W=32 (1 ch/group)', shape: [2, 256, 32], eps: 1e-6, data: uniform },
+  { name: 'gn3 4W=256 (8 ch/group) + residual + ReLU', shape: [2, 64, 256], eps: 1e-4, data: uniform, residual: true },
+  { name: 'primes: 3 groups of 3 channels, 7 positions', shape: [5, 7, 9], groups: 3, eps: 1e-4, data: uniform },
+  // Zero-variance groups: the output must be exactly the bias (eps keeps rsqrt finite).
+  { name: 'constant groups', shape: [2, 64, 64], eps: 1e-4, data: (n) => new Float32Array(n).fill(3.25) },
+  // Spread ~1e-3: var ≈ eps, so eps visibly shapes the output.
+  { name: 'variance comparable to eps', shape: [2, 64, 64], eps: 1e-6, data: (n, s) => randomArray(n, s, 1e-3) },
+  // A large common offset: E[x²] − E[x]² would cancel to noise; the centred form stays accurate.
+  { name: 'large offset 1000 ± 1', shape: [2, 64, 128], eps: 1e-4, data: (n, s) => randomArray(n, s).map((v) => 1000 + v) },
+  { name: 'large values ±1e4', shape: [2, 16, 64], eps: 1e-6, data: (n, s) => randomArray(n, s, 1e4) },
+];
+
+for (const c of cases) {
+  test(`groupNorm ${c.name} [${c.shape.join(', ')}]`, async () => {
+    const rt = await gpu();
+    const [p, s, ch] = c.shape;
+    const n = p * s * ch, seed = n + ch;
+    const x = c.data(n, seed);
+    const scale = randomArray(ch, seed + 1, 2), bias = randomArray(ch, seed + 2);
+    const r = c.residual ? randomArray(n, seed + 3) : undefined;
+    const tx = rt.upload(x, [p, s, ch]), ts = rt.upload(scale), tb = rt.upload(bias), tr = r && rt.upload(r, [p, s, ch]);
+    const ty = groupNorm(rt, tx, ts, tb, { eps: c.eps, groups: c.groups, relu: c.relu, residual: tr });
+    const got = await rt.read(ty);
+    const ref = groupNormRef(x, c.shape, scale, bias, { eps: c.eps, groups: c.groups, relu: c.relu, residual: r });
+    // The kernel works on d = x − shift (shift = the group's first value; exact for nearby
+    // values). Its mean and variance are f32 sums of m = s·ch/groups terms, off by at most ~m·u
+    // relative to max|d| resp. Σd², so each normalised value z = (x − mean)·rstd is off by
+    // ≲ c·m·u·zmax (zmax = the group's largest |z|, which bounds max|d|·rstd), scaled by |scale|;
+    // then a few roundings of the result (|y| + |bias| + |r|). c = 4 covers both sums.
+    const z = groupNormRef(x, c.shape, new Float32Array(ch).fill(1), new Float32Array(ch), { eps: c.eps, groups: c.groups });
+    const groups = c.groups ?? 32, cpg = ch / groups, m = s * cpg;
+    const zmax = new Float64Array(p * groups);
+    for (let i = 0; i < n; i++) {
+      const gi = Math.floor(i / (s * ch)) * groups + Math.floor((i % ch) / cpg);
+      zmax[gi] = Math.max(zmax[gi], Math.abs(z[i]));
+    }
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      const cI = i % ch, gi = Math.floor(i / (s * ch)) * groups + Math.floor(cI / cpg);
+      const tol = 4 * (m + 4) * U * (zmax[gi] * Math.abs(scale[cI]) + Math.abs(ref[i]) + Math.abs(bias[cI]) + (r ? Math.abs(r[i]) : 0));
+      worst = Math.max(worst, Math.abs(got[i] - ref[i]) / (tol + 1e-30));
+    }
+    assert.ok(worst <= 1, `error ${worst.toFixed(2)}× the bound`);
+    if (c.name === 'constant groups') assert.ok(got.every((v, i) => v === bias[i % ch]), 'constant groups give exactly the bias');
+    for (const t of [tx, ts, tb, ty, tr]) t?.dispose();
+  });
+}
+
+test('groupNorm rejects bad shapes with a MusiqError', async () => {
+  const rt = await gpu();
+  const x = rt.zeros([2, 4, 64]), s64 = rt.zeros([64]);
+  const bad: [call: () => unknown, why: RegExp][] = [
+    [() => groupNorm(rt, rt.zeros([2, 4, 48]), rt.zeros([48]), rt.zeros([48]), { eps: 1e-6 }), /groups/],
+    [() => groupNorm(rt, x, rt.zeros([32]), s64, { eps: 1e-6 }), /scale\/bias/],
+    [() => groupNorm(rt, x, s64, s64, { eps: 1e-6, residual: rt.zeros([3]) }), /residual/],
+    [() => groupNorm(rt, x, s64, s64, { eps: 1e-6, out: x }), /alias/],
+    [() => groupNorm(rt, x, s64, s64, { eps: 0 }), /eps/],
+  ];
+  for (const [f, why] of bad) assert.throws(f, (e: Error) => e instanceof MusiqError && why.test(e.message));
+});
+
+test.run();
