@@ -7,8 +7,8 @@ import { npzChunks, writeNpz, type NpyMember } from '../src/npz/writer.ts';
 import { randomArray } from './random.ts';
 
 export interface SyntheticOptions {
-  /** 'full': the released model (hidden 384, 14 layers, 6 heads, MLP 1152, stem 64); 'tiny': 64, 2, 2, 128, 32. */
-  config: 'full' | 'tiny';
+  /** 'full': the released model (hidden 384, 14 layers, 6 heads, MLP 1152, stem 64); 'tiny': 64, 2, 2, 128, 32; or any dims. */
+  config: 'full' | 'tiny' | Omit<MusiqDims, 'numClasses'>;
   /** Head outputs: 1 (quality score), 10 (AVA), 1000 (ImageNet). */
   numClasses: number;
   seed?: number;
@@ -18,7 +18,7 @@ export interface SyntheticOptions {
   extras?: boolean;
 }
 
-export const CONFIGS: Record<SyntheticOptions['config'], Omit<MusiqDims, 'numClasses'>> = {
+export const CONFIGS: Record<'full' | 'tiny', Omit<MusiqDims, 'numClasses'>> = {
   full: { hidden: 384, layers: 14, heads: 6, headDim: 64, mlp: 1152, stemWidth: 64, numScales: 3, posGrid: 10, preLogits: 0 },
   tiny: { hidden: 64, layers: 2, heads: 2, headDim: 32, mlp: 128, stemWidth: 32, numScales: 3, posGrid: 10, preLogits: 0 },
 };
@@ -42,7 +42,7 @@ function scaleOf(key: string, shape: number[]): { center: number; halfWidth: num
 }
 
 export function syntheticMembers(opts: SyntheticOptions): NpyMember[] {
-  const dims: MusiqDims = { ...CONFIGS[opts.config], numClasses: opts.numClasses };
+  const dims: MusiqDims = { ...(typeof opts.config === 'string' ? CONFIGS[opts.config] : opts.config), numClasses: opts.numClasses };
   const seed = opts.seed ?? 0;
   const members: NpyMember[] = [];
   [...checkpointKeys(dims)].forEach(([key, shape], i) => {
@@ -112,7 +112,7 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     closeSync(fd);
   }
-  console.log(`wrote ${out}: ${opts.config}, ${opts.numClasses} output(s), seed ${opts.seed ?? 0}${opts.deflate ? ', deflated' : ''}${opts.extras ? ', with optimizer extras' : ''}; ${bytes} bytes`);
+  console.log(`wrote ${out}: ${opts.config as string}, ${opts.numClasses} output(s), seed ${opts.seed ?? 0}${opts.deflate ? ', deflated' : ''}${opts.extras ? ', with optimizer extras' : ''}; ${bytes} bytes`);
   return 0;
 }
 

@@ -158,7 +158,7 @@ export async function openCheckpoint(source: ByteSource): Promise<Checkpoint> {
     tensors,
     ignored,
     npz,
-    read(key) {
+    async read(key) {
       if (!expected.has(key)) throw new MusiqError(`${source.name}: no checkpoint tensor "${key}"`);
       return npz.readF32(PREFIX + key);
     },

@@ -7,3 +7,8 @@ export class NpzError extends MusiqError {
     super(`${file}: ${problem}`);
   }
 }
+
+/** A member name fit for a one-line message: quoted, control characters escaped, long names cut. */
+export function quote(name: string): string {
+  return JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}…` : name);
+}

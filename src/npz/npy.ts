@@ -1,6 +1,6 @@
 // One .npy member: its header (magic, version 1/2/3, the Python dict with descr, fortran_order and
 // shape) and the decoding of its data into a typed array.
-import { NpzError } from './errors.ts';
+import { NpzError, quote } from './errors.ts';
 import { parsePyLiteral, type PyValue } from './pyliteral.ts';
 
 export type DType = 'float32' | 'float64' | 'float16' | 'uint8' | 'int32' | 'bool';
@@ -69,6 +69,7 @@ export function parseNpyHeader(bytes: Uint8Array, file: string, member: string):
   const { descr, fortran_order: fortran, shape } = dict as Record<string, PyValue>;
   if (descr === undefined || fortran === undefined || shape === undefined) fail(".npy header lacks 'descr', 'fortran_order' or 'shape'");
   if (typeof fortran !== 'boolean') fail("'fortran_order' is not True/False");
+  if (typeof descr === 'string' && /[^\x20-\x7e]/.test(descr)) fail(`bad descr ${JSON.stringify(descr)}`);
   if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && d >= 0)) fail(`bad shape ${JSON.stringify(shape)}`);
   return {
     descr: typeof descr === 'string' ? descr : JSON.stringify(descr),
@@ -95,7 +96,8 @@ export function decodeNpy(data: Uint8Array, header: NpyHeader, dtype: DType): Nd
     const Ctor = dtype === 'float32' ? Float32Array : dtype === 'float64' ? Float64Array : Int32Array;
     const size = Ctor.BYTES_PER_ELEMENT;
     if (le && LITTLE_ENDIAN_HOST) {
-      const aligned = data.byteOffset % size === 0 ? data : data.slice(0, count * size);
+      // (A copy via the Uint8Array constructor: Node Buffer.slice would return another view.)
+      const aligned = data.byteOffset % size === 0 ? data : new Uint8Array(data.subarray(0, count * size));
       out = new Ctor(aligned.buffer as ArrayBuffer, aligned.byteOffset, count);
     } else {
       out = new Ctor(count);
@@ -146,6 +148,6 @@ function latin1(bytes: Uint8Array): string {
 
 function bad(file: string, member: string): (problem: string) => never {
   return (problem) => {
-    throw new NpzError(file, `member "${member}": ${problem}`);
+    throw new NpzError(file, `member ${quote(member)}: ${problem}`);
   };
 }

@@ -2,7 +2,7 @@
 // each member's headers, never tensor data; `read` fetches one member, checks its CRC and decodes it.
 import { Inflate, inflateSync } from 'fflate';
 import { crc32 } from './crc32.ts';
-import { NpzError } from './errors.ts';
+import { NpzError, quote } from './errors.ts';
 import { decodeNpy, dtypeOf, npyHeaderLength, parseNpyHeader, NPY_PREAMBLE, type DType, type NdData } from './npy.ts';
 import type { ByteSource } from './source.ts';
 import { localDataOffset, readZipDirectory, type ZipEntry } from './zip.ts';
@@ -59,8 +59,8 @@ export async function openNpz(source: ByteSource): Promise<Npz> {
   const files = entries.filter((e) => !e.name.endsWith('/')); // skip directory entries, as `zip -r` writes
   const names = new Set<string>();
   for (const e of files) {
-    if (!e.name.endsWith('.npy')) throw new NpzError(source.name, `member "${e.name}" is not a .npy array, so this is not an .npz file`);
-    if (names.has(e.name)) throw new NpzError(source.name, `duplicate member "${e.name}"`);
+    if (!e.name.endsWith('.npy')) throw new NpzError(source.name, `member ${quote(e.name)} is not a .npy array, so this is not an .npz file`);
+    if (names.has(e.name)) throw new NpzError(source.name, `duplicate member ${quote(e.name)}`);
     names.add(e.name);
   }
   // Header reads are independent; issuing them together lets a file source overlap them.
@@ -68,8 +68,8 @@ export async function openNpz(source: ByteSource): Promise<Npz> {
   const byName = new Map(members.map((m) => [m.name, m]));
   const read = async (name: string): Promise<NdArray> => {
     const info = byName.get(name);
-    if (!info) throw new NpzError(source.name, `no member "${name}"`);
-    if (!info.dtype) throw new NpzError(source.name, `member "${name}" has dtype '${info.descr}', which this reader lists but does not decode`);
+    if (!info) throw new NpzError(source.name, `no member ${quote(name)}`);
+    if (!info.dtype) throw new NpzError(source.name, `member ${quote(name)} has dtype '${info.descr}', which this reader lists but does not decode`);
     const bytes = await memberBytes(source, info);
     const header = { descr: info.descr, shape: info.shape, fortranOrder: info.fortranOrder, headerLength: info.headerLength };
     const data = decodeNpy(bytes.subarray(info.headerLength, info.headerLength + info.byteLength!), header, info.dtype);
@@ -98,7 +98,7 @@ const NOTES: Partial<Record<DType, string>> = {
 async function memberInfo(source: ByteSource, entry: ZipEntry, cdOffset: number): Promise<NpyInfo> {
   const name = entry.name.slice(0, -'.npy'.length);
   const fail = (problem: string): never => {
-    throw new NpzError(source.name, `member "${name}": ${problem}`);
+    throw new NpzError(source.name, `member ${quote(name)}: ${problem}`);
   };
   // One read normally covers the local header, its zip64 extra and numpy's 64–128-byte .npy header.
   const head = await source.read(entry.localOffset, Math.min(1024, cdOffset - entry.localOffset));
@@ -119,7 +119,8 @@ async function memberInfo(source: ByteSource, entry: ZipEntry, cdOffset: number)
   const count = header.shape.reduce((a, b) => a * b, 1);
   const byteLength = itemSize === null ? null : count * itemSize;
   if (byteLength !== null && headerLength + byteLength > entry.size) {
-    fail(`data is ${entry.size - headerLength} bytes, but shape (${header.shape.join(', ')}) of '${header.descr}' needs ${byteLength}`);
+    const shape = header.shape.length === 1 ? `(${header.shape[0]},)` : `(${header.shape.join(', ')})`;
+    fail(`data is ${entry.size - headerLength} bytes, but shape ${shape} of '${header.descr}' needs ${byteLength}`);
   }
   const info: NpyInfo = {
     name,
@@ -141,18 +142,17 @@ async function memberInfo(source: ByteSource, entry: ZipEntry, cdOffset: number)
   return info;
 }
 
-/** The first n bytes of a deflated member, inflating only as much as that needs (chunks of 1, 4, 16... KiB). */
+/** The first n bytes of a deflated member, inflating 4 KiB of input at a time (≤ ~4 MB of output each, even for a deflate bomb). */
 function prefixInflater(source: ByteSource, offset: number, compressedSize: number, fail: (p: string) => never): (n: number) => Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let have = 0, pos = 0, step = 1 << 10;
+  let have = 0, pos = 0;
   const inflater = new Inflate((chunk) => {
     parts.push(chunk);
     have += chunk.length;
   });
   return async (n) => {
     while (have < n && pos < compressedSize) {
-      const len = Math.min(step, compressedSize - pos);
-      step = Math.min(step * 4, 1 << 20);
+      const len = Math.min(4096, compressedSize - pos);
       const chunk = await source.read(offset + pos, len);
       pos += len;
       try {
@@ -169,7 +169,7 @@ function prefixInflater(source: ByteSource, offset: number, compressedSize: numb
 
 async function memberBytes(source: ByteSource, info: NpyInfo): Promise<Uint8Array> {
   const fail = (problem: string): never => {
-    throw new NpzError(source.name, `member "${info.name}": ${problem}`);
+    throw new NpzError(source.name, `member ${quote(info.name)}: ${problem}`);
   };
   let bytes = await source.read(info.dataOffset, info.compressedSize);
   if (info.method === 'deflate') {

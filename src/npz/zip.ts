@@ -2,7 +2,7 @@
 // and local headers. Only the central directory's sizes are trusted (local headers may hold
 // 0xFFFFFFFF + a zip64 extra, as np.savez writes, or zeros + a data descriptor when the writer
 // could not seek), and every size and offset is checked against the file before anything is read.
-import { NpzError } from './errors.ts';
+import { NpzError, quote } from './errors.ts';
 import type { ByteSource } from './source.ts';
 
 export interface ZipEntry {
@@ -85,7 +85,7 @@ export async function readZipDirectory(source: ByteSource): Promise<ZipDirectory
     if (want.some(Boolean)) {
       const z = findExtra(dv, p + 46 + nameLen, extraLen, 0x0001);
       const n = want.filter(Boolean).length;
-      if (!z || z.length < 8 * n) fail(`member "${name}": zip64 sizes missing from its central directory entry`);
+      if (!z || z.length < 8 * n) fail(`member ${quote(name)}: zip64 sizes missing from its central directory entry`);
       let q = z!.offset;
       const next = () => ((q += 8), u64(dv, q - 8, source));
       if (want[0]) size = next();
@@ -93,12 +93,12 @@ export async function readZipDirectory(source: ByteSource): Promise<ZipDirectory
       if (want[2]) localOffset = next();
     }
     const entry: ZipEntry = { name, method: dv.getUint16(p + 10, true), flags: dv.getUint16(p + 8, true), crc32: dv.getUint32(p + 16, true), compressedSize, size, localOffset };
-    if (entry.flags & 1) fail(`member "${name}" is encrypted`);
-    if (entry.method !== 0 && entry.method !== 8) fail(`member "${name}" uses compression method ${entry.method} (only stored and deflate are supported)`);
-    if (entry.method === 0 && size !== compressedSize) fail(`member "${name}" is stored but its sizes disagree (${compressedSize} vs ${size})`);
-    if (localOffset + 30 + nameLen + compressedSize > cdOffset) fail(`member "${name}" (${compressedSize} bytes at ${localOffset}) lies outside the file data`);
+    if (entry.flags & 1) fail(`member ${quote(name)} is encrypted`);
+    if (entry.method !== 0 && entry.method !== 8) fail(`member ${quote(name)} uses compression method ${entry.method} (only stored and deflate are supported)`);
+    if (entry.method === 0 && size !== compressedSize) fail(`member ${quote(name)} is stored but its sizes disagree (${compressedSize} vs ${size})`);
+    if (localOffset + 30 + nameLen + compressedSize > cdOffset) fail(`member ${quote(name)} (${compressedSize} bytes at ${localOffset}) lies outside the file data`);
     if (entry.method === 8 && size > compressedSize * MAX_DEFLATE_RATIO + 1024) {
-      fail(`member "${name}" claims ${size} bytes from ${compressedSize} compressed, more than deflate can produce`);
+      fail(`member ${quote(name)} claims ${size} bytes from ${compressedSize} compressed, more than deflate can produce`);
     }
     entries.push(entry);
     p = end;
@@ -112,7 +112,7 @@ export async function readZipDirectory(source: ByteSource): Promise<ZipDirectory
  */
 export function localDataOffset(source: ByteSource, entry: ZipEntry, head: Uint8Array, cdOffset: number): number {
   const fail = (problem: string): never => {
-    throw new NpzError(source.name, `member "${entry.name}": ${problem}`);
+    throw new NpzError(source.name, `member ${quote(entry.name)}: ${problem}`);
   };
   if (head.length < 30) fail(`local header at ${entry.localOffset} is cut off`);
   const dv = view(head);
