@@ -48,6 +48,16 @@ const ROW = new Int32Array(8); // pass-2 output of one row
  */
 export function idctIfast(coefs: Int16Array, off: number, mult: Int16Array, out: Uint8Array, outOff: number, stride: number): void {
   const ws = WS;
+  // Shortcuts below give exactly what the full butterflies give for zero inputs (all-zero
+  // terms stay zero through every sum and pmulhw); they only save time on flat blocks.
+  let ac = 0;
+  for (let k = 1; k < 64 && ac === 0; k++) ac = coefs[off + k];
+  if (ac === 0) {
+    const s = w(coefs[off] * mult[0]) >> 5;
+    const v = s < -128 ? 0 : s > 127 ? 255 : s + 128;
+    for (let r = 0, o = outOff; r < 8; r++, o += stride) for (let k = 0; k < 8; k++) out[o + k] = v;
+    return;
+  }
   // Pass 1: columns, into ws (transposed access is the same arithmetic as the SIMD lanes).
   for (let c = 0; c < 8; c++) {
     const i = off + c;
@@ -56,7 +66,6 @@ export function idctIfast(coefs: Int16Array, off: number, mult: Int16Array, out:
     const in4 = w(coefs[i + 32] * mult[c + 32]), in5 = w(coefs[i + 40] * mult[c + 40]);
     const in6 = w(coefs[i + 48] * mult[c + 48]), in7 = w(coefs[i + 56] * mult[c + 56]);
     if ((in1 | in2 | in3 | in4 | in5 | in6 | in7) === 0) {
-      // Shortcut (same result as the full path): a column with only DC stays constant.
       for (let k = 0; k < 64; k += 8) ws[c + k] = in0;
       continue;
     }
@@ -65,8 +74,13 @@ export function idctIfast(coefs: Int16Array, off: number, mult: Int16Array, out:
   // Pass 2: rows of ws, descaled by PASS1_BITS + 3 and saturated (packsswb, then +128).
   const tmp = ROW;
   for (let r = 0; r < 64; r += 8) {
-    butterfly(ws[r], ws[r + 1], ws[r + 2], ws[r + 3], ws[r + 4], ws[r + 5], ws[r + 6], ws[r + 7], tmp, 0, 1);
     let o = outOff + (r >> 3) * stride;
+    if ((ws[r + 1] | ws[r + 2] | ws[r + 3] | ws[r + 4] | ws[r + 5] | ws[r + 6] | ws[r + 7]) === 0) {
+      const s = ws[r] >> 5, v = s < -128 ? 0 : s > 127 ? 255 : s + 128;
+      for (let k = 0; k < 8; k++) out[o + k] = v;
+      continue;
+    }
+    butterfly(ws[r], ws[r + 1], ws[r + 2], ws[r + 3], ws[r + 4], ws[r + 5], ws[r + 6], ws[r + 7], tmp, 0, 1);
     for (let k = 0; k < 8; k++, o++) {
       const s = tmp[k] >> 5;
       out[o] = s < -128 ? 0 : s > 127 ? 255 : s + 128;

@@ -112,7 +112,8 @@ export function decodeJpeg(bytes: Uint8Array, name = 'image.jpg'): RgbImage {
     } else if (marker === 0xdc) {
       unsupported('DNL marker: image height defined after the first scan');
     } else if (marker === 0xe0) {
-      if (len >= 7 && bytes[seg] === 0x4a && bytes[seg + 1] === 0x46 && bytes[seg + 2] === 0x49 && bytes[seg + 3] === 0x46 && bytes[seg + 4] === 0) jfif = true;
+      // libjpeg counts a JFIF marker only with its full 14-byte header.
+      if (len >= 16 && bytes[seg] === 0x4a && bytes[seg + 1] === 0x46 && bytes[seg + 2] === 0x49 && bytes[seg + 3] === 0x46 && bytes[seg + 4] === 0) jfif = true;
     } else if (marker === 0xee) {
       // "Adobe" APP14: its transform flag says whether 3 components are YCbCr (1) or RGB (0).
       if (len >= 14 && String.fromCharCode(...bytes.subarray(seg, seg + 5)) === 'Adobe') adobeTransform = bytes[seg + 11];
@@ -190,9 +191,8 @@ function checkScan(frame: Frame, scan: { components: Component[]; ss: number; se
   const { components, ss, se, ah, al } = scan;
   const blocksPerMcu = components.reduce((a, c) => a + (components.length === 1 ? 1 : c.h * c.v), 0);
   if (blocksPerMcu > 10) fail(`${blocksPerMcu} blocks per MCU (at most 10 allowed)`);
-  if (!frame.progressive) {
-    if (ss !== 0 || se !== 63 || ah !== 0 || al !== 0) fail('sequential scan with progressive parameters');
-  } else {
+  // A sequential scan's Ss/Se/Ah/Al are ignored (libjpeg only warns about odd values).
+  if (frame.progressive) {
     const bad = ss === 0 ? se !== 0 : se < ss || se > 63 || components.length !== 1;
     if (bad || al > 13 || (ah !== 0 && ah !== al + 1)) fail(`bad progressive scan parameters Ss=${ss} Se=${se} Ah=${ah} Al=${al}`);
     for (const c of components) for (let k = ss; k <= se; k++) c.coefBits[k] = al;

@@ -142,15 +142,13 @@ export function hashIndex(i: number, count: number): number {
 }
 
 /**
- * Cuts an h × w image into SAME-padded 32×32 patches of `input` from token `first`, with spatial
- * indices and the scale id. `copyRun` copies image row y, columns [x0, x1), to patch offset `dst`.
+ * Cuts an h × w × 3 image into SAME-padded 32×32 patches of `input` from token `first`, with
+ * spatial indices and the scale id. Bytes are normalised on the way; floats are copied.
  */
-function cutPatches(
-  h: number, w: number, copyRun: (dst: number, y: number, x0: number, x1: number) => void,
-  scaleId: number, first: number, input: MusiqInput,
-): ScaleInfo {
+function cutPatches(h: number, w: number, src: Float32Array | Uint8Array, scaleId: number, first: number, input: MusiqInput): ScaleInfo {
   const gridH = Math.ceil(h / PATCH), gridW = Math.ceil(w / PATCH);
   const top = (gridH * PATCH - h) >> 1, left = (gridW * PATCH - w) >> 1;
+  const out = input.patches;
   for (let i = 0; i < gridH; i++) {
     const hh = hashIndex(i, gridH);
     for (let j = 0; j < gridW; j++) {
@@ -163,11 +161,17 @@ function cutPatches(
       for (let py = 0; py < PATCH; py++) {
         const y = i * PATCH + py - top;
         if (y < 0 || y >= h) continue;
-        copyRun(token * PATCH_VALUES + (py * PATCH + dx) * 3, y, x0, x1);
+        const dst = token * PATCH_VALUES + (py * PATCH + dx) * 3, s0 = (y * w + x0) * 3, s1 = (y * w + x1) * 3;
+        if (src instanceof Float32Array) out.set(src.subarray(s0, s1), dst);
+        else normalizeRun(src, s0, s1, out, dst);
       }
     }
   }
   return { scaleId, height: h, width: w, gridH, gridW, count: gridH * gridW };
+}
+
+function normalizeRun(src: Uint8Array, s0: number, s1: number, out: Float32Array, dst: number): void {
+  for (let s = s0; s < s1; s++, dst++) out[dst] = NORMALIZED[src[s]];
 }
 
 function checkImage(img: RgbImage): void {
@@ -201,19 +205,13 @@ export function preprocess(img: RgbImage, longerSides: readonly number[] = DEFAU
     scaleIds: new Uint32Array(tokens),
     scales: [],
   };
-  const out = input.patches;
   let first = 0;
   sizes.forEach(([h, w], k) => {
-    const resized = gaussianResize(img, h, w);
-    const copy = (dst: number, y: number, x0: number, x1: number) => out.set(resized.subarray((y * w + x0) * 3, (y * w + x1) * 3), dst);
-    input.scales.push(cutPatches(h, w, copy, k, first, input));
+    input.scales.push(cutPatches(h, w, gaussianResize(img, h, w), k, first, input));
     first += grids[k];
   });
   // Native resolution: normalised straight from the bytes, no resize.
-  const native = (dst: number, y: number, x0: number, x1: number) => {
-    for (let s = (y * W + x0) * 3, e = (y * W + x1) * 3; s < e; s++, dst++) out[dst] = NORMALIZED[data[s]];
-  };
-  input.scales.push(cutPatches(H, W, native, sides.length, first, input));
+  input.scales.push(cutPatches(H, W, data, sides.length, first, input));
   return input;
 }
 
