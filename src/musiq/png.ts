@@ -1,6 +1,7 @@
 // A small PNG decoder on fflate, so the same code runs in Node and browsers (pngjs needs node
 // zlib and streams). Every PNG flavour becomes 8-bit RGB the way TF's decode_png/decode_jpeg
-// with dtype uint8 and RGB output makes it (tensorflow/core/lib/png/png_io.cc, CommonInitDecode):
+// with dtype uint8 and RGB output makes it (decode_image_op.cc DecodePngV2 asks for 8-bit
+// channels; tensorflow/core/lib/png/png_io.cc CommonInitDecode then sets up libpng):
 // - 16-bit samples: png_set_strip_16, i.e. the HIGH byte (not png_set_scale_16's rounding);
 // - gray of 1/2/4 bits: png_set_expand_gray_1_2_4_to_8, i.e. v·255/(2^bits − 1);
 // - palette: png_set_palette_to_rgb; alpha and tRNS: png_set_strip_alpha (dropped, no compositing);

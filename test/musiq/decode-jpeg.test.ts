@@ -144,6 +144,13 @@ if (!haveTools) {
     assert.throws(() => decodeJpeg(jpg, 'arith.jpg'), (e: Error) => e instanceof MusiqError && /arith\.jpg: unsupported JPEG \(arithmetic-coded/.test(e.message));
   });
 
+  test('progressive file that never refines low AC bits (libjpeg would block-smooth) is refused clearly', () => {
+    const script = join(dir, 'scans.txt');
+    writeFileSync(script, '0,1,2: 0 0 0 0;\n0: 1 63 0 1;\n1: 1 63 0 0;\n2: 1 63 0 0;\n');
+    const jpg = new Uint8Array(execFileSync('cjpeg', ['-scans', script, sources[1]]));
+    assert.throws(() => decodeJpeg(jpg, 'partial.jpg'), (e: Error) => e instanceof MusiqError && /partial\.jpg: unsupported JPEG \(progressive file whose coefficient 1/.test(e.message));
+  });
+
   test.after(() => rmSync(dir, { recursive: true, force: true }));
 }
 
