@@ -1,0 +1,78 @@
+import { uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
+import { MusiqError } from '../runtime/errors.ts';
+
+/**
+ * 'tiled': K/V tiles in workgroup memory shared by 64 queries (one per invocation), the
+ * usual GPU layout. 'subgroup': each lane loads its own key row and shuffles it to the
+ * others, two queries per invocation; 4-5× faster on lavapipe, where a load costs the
+ * same whether 8 lanes share its address or not (bench/kernels/attention.ts).
+ */
+export type AttentionVariant = 'tiled' | 'subgroup';
+
+export interface AttentionOptions {
+  heads: number;
+  headDim: number;
+  /** [T], f32 or u32: > 0 valid, 0 padding. Omitted: every token is valid. */
+  mask?: Tensor;
+  /** [T, heads·headDim]; allocated when omitted. */
+  out?: Tensor;
+  /** Forces a variant; by default the one expected to be fastest on this adapter. */
+  variant?: AttentionVariant;
+}
+
+const INVOCATIONS = 64;
+const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2 };
+const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup' };
+const MAX_HEAD_DIM = 64;
+
+/** The variants this runtime can run; the first is the default. */
+export function attentionVariants(rt: Runtime): AttentionVariant[] {
+  const info = (rt.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
+  // The subgroup kernel shuffles within groups of 8 lanes, so every subgroup must hold whole groups.
+  const subgroups = rt.features.has('subgroups') && (info?.subgroupMinSize ?? 0) >= 8 && (info?.subgroupMinSize ?? 0) % 8 === 0;
+  if (!subgroups) return ['tiled'];
+  // On GPUs the workgroup-memory layout is the textbook one; the shuffle layout was only
+  // measured to win on CPU implementations.
+  return rt.adapter.isFallback || rt.adapter.architecture === 'software' ? ['subgroup', 'tiled'] : ['tiled', 'subgroup'];
+}
+
+/** What attention() allocates and dispatches for T tokens: the output only, so memory is O(T). */
+export function attentionPlan(T: number, heads: number, headDim: number, variant: AttentionVariant): { outBytes: number; workgroups: [number, number] } {
+  return { outBytes: T * heads * headDim * 4, workgroups: [Math.ceil(T / (INVOCATIONS * QUERIES_PER_INVOCATION[variant])), heads] };
+}
+
+/**
+ * Masked multi-head self-attention as flax computes it, from the packed projection
+ * qkv = y·[Wq|Wk|Wv] + [bq|bk|bv] ([T, 3D]). Returns [T, D], head h at columns h·Dh...
+ */
+export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Tensor {
+  const { heads: H, headDim: Dh, mask } = opts;
+  const D = H * Dh;
+  if (!Number.isInteger(H) || H < 1 || !Number.isInteger(Dh) || Dh < 4 || Dh % 4 !== 0 || Dh > MAX_HEAD_DIM) {
+    throw new MusiqError(`attention: heads ${H} and head dim ${Dh} unsupported (head dim must be a multiple of 4, at most ${MAX_HEAD_DIM})`);
+  }
+  if (qkv.dtype !== 'f32' || qkv.shape.length !== 2 || qkv.shape[1] !== 3 * D) {
+    throw new MusiqError(`attention: qkv must be f32 [T, ${3 * D}], got ${qkv.dtype} [${qkv.shape.join(', ')}]`);
+  }
+  const T = qkv.shape[0];
+  if (mask && (mask.size !== T || mask.dtype === 'i32')) {
+    throw new MusiqError(`attention: mask must be f32 or u32 [${T}], got ${mask.dtype} [${mask.shape.join(', ')}]`);
+  }
+  const supported = attentionVariants(rt);
+  const variant = opts.variant ?? supported[0];
+  if (!supported.includes(variant)) throw new MusiqError(`attention: variant "${variant}" is not available on ${rt.adapterName}`);
+  const plan = attentionPlan(T, H, Dh, variant);
+  const out = opts.out ?? rt.empty([T, D]);
+  if (out.size !== T * D) throw new MusiqError(`attention: out must hold [${T}, ${D}], got [${out.shape.join(', ')}]`);
+  if (T === 0) return out;
+  rt.dispatch({
+    kernel: KERNEL[variant],
+    constants: { DH: Dh, QB: INVOCATIONS },
+    uniforms: uniforms([T, H, mask ? (mask.dtype === 'u32' ? 1 : 2) : 0, { f32: Math.sqrt(Dh) }]),
+    // Without a mask the kernels never read binding 2; qkv stands in (read-only aliasing is allowed).
+    buffers: [qkv, mask ?? qkv, out],
+    workgroups: plan.workgroups,
+    label: `attention/${variant}`,
+  });
+  return out;
+}

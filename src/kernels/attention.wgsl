@@ -1,0 +1,91 @@
+// Masked multi-head self-attention, flax semantics, streaming over keys (flash-style):
+// out[i, h·Dh + d] = Σ_j softmax_j(q_i·k_j / √Dh + bias_ij) · v[j, h·Dh + d]
+// qkv is [T, 3D] (q | k | v; head h at columns h·Dh .. inside each), out is [T, D].
+// bias_ij = −1e10 where query i or key j is padding, ADDED to the logit as flax does.
+// Memory is O(T): each invocation owns one query row of one head and keeps a running max,
+// sum and output accumulator while it walks the keys tile by tile; no T×T matrix exists.
+
+override DH: u32 = 64u; // head dim, a multiple of 4, at most 64 (private arrays need a fixed bound)
+override QB: u32 = 64u; // queries per workgroup (= invocations)
+const KT: u32 = 16u;    // keys per tile: the per-tile max means one accumulator rescale per KT keys
+const MAXC: u32 = 16u;  // vec4 columns of the largest head dim (64)
+const NEG: f32 = -3.0e38; // "minus infinity" that stays finite so exp(NEG − m) is 0, never NaN
+const BIAS: f32 = -1e10;
+
+struct Params {
+  T: u32,
+  H: u32,
+  maskKind: u32, // 0 none, 1 u32 mask, 2 f32 mask (both: > 0 is valid)
+  sqrtDh: f32,   // flax divides q by sqrt(depth) in f32
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> qkv: array<vec4f>;
+@group(0) @binding(2) var<storage, read> mask: array<u32>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
+
+var<workgroup> kTile: array<vec4f, KT * DH / 4u>;
+var<workgroup> vTile: array<vec4f, KT * DH / 4u>;
+var<workgroup> kValid: array<u32, KT>;
+
+fn isValid(t: u32) -> bool {
+  if (p.maskKind == 0u) { return true; }
+  let m = mask[t];
+  if (p.maskKind == 1u) { return m != 0u; }
+  return bitcast<f32>(m) > 0.0;
+}
+
+@compute @workgroup_size(QB)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let C = DH / 4u;                 // vec4 columns per head
+  let D4 = p.H * C;                // vec4 columns of D
+  let i = wg.x * QB + lid;         // query row
+  let h = wg.y;
+  let live = i < p.T;
+  let row = min(i, p.T - 1u);      // out-of-range invocations still help load tiles
+  let qValid = isValid(row);
+
+  var q: array<vec4f, MAXC>;
+  for (var c = 0u; c < C; c++) { q[c] = qkv[row * 3u * D4 + h * C + c] / p.sqrtDh; }
+  var o: array<vec4f, MAXC>;
+  var m = NEG;
+  var l = 0.0;
+  var s: array<f32, KT>;
+
+  for (var t0 = 0u; t0 < p.T; t0 += KT) {
+    workgroupBarrier();
+    for (var e = lid; e < KT * C; e += QB) {
+      let key = min(t0 + e / C, p.T - 1u);
+      let base = key * 3u * D4 + h * C + e % C;
+      kTile[e] = qkv[base + D4];
+      vTile[e] = qkv[base + 2u * D4];
+    }
+    if (lid < KT) { kValid[lid] = select(0u, 1u, t0 + lid < p.T && isValid(min(t0 + lid, p.T - 1u))); }
+    workgroupBarrier();
+
+    var tileMax = NEG;
+    for (var j = 0u; j < KT; j++) {
+      var acc = vec4f(0.0);
+      for (var c = 0u; c < C; c++) { acc = fma(q[c], kTile[j * C + c], acc); }
+      var logit = acc.x + acc.y + acc.z + acc.w;
+      if (!(qValid && kValid[j] == 1u)) { logit += BIAS; }
+      if (t0 + j >= p.T) { logit = NEG; }
+      s[j] = logit;
+      tileMax = max(tileMax, logit);
+    }
+    let mNew = max(m, tileMax);
+    let alpha = exp(m - mNew);
+    l *= alpha;
+    for (var c = 0u; c < C; c++) { o[c] *= alpha; }
+    for (var j = 0u; j < KT; j++) {
+      let w = exp(s[j] - mNew);
+      l += w;
+      for (var c = 0u; c < C; c++) { o[c] = fma(vec4f(w), vTile[j * C + c], o[c]); }
+    }
+    m = mNew;
+  }
+  if (live) {
+    let inv = 1.0 / l;
+    for (var c = 0u; c < C; c++) { out[i * D4 + h * C + c] = o[c] * inv; }
+  }
+}

@@ -1,0 +1,155 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { gpu } from '../gpu.ts';
+import { attention, attentionPlan, attentionVariants, type AttentionVariant } from '../../src/kernels/attention.ts';
+import { attentionRef } from '../../src/kernels/attention.ref.ts';
+import { MusiqError } from '../../src/runtime/errors.ts';
+import type { Runtime, Tensor } from '../../src/runtime/runtime.ts';
+import { mulberry32, randomArray } from '../../tools/random.ts';
+
+const EPS = 2 ** -24;
+
+/**
+ * Error bound per output row (query i, head h), from the f32 operations the kernels do:
+ * - logit: q/√Dh rounded, then Dh/4 fused multiply-adds per vec4 lane and 3 adds:
+ *   |δs| ≤ (Dh/4 + 2)·ε·A, A = max_j Σ_d |q_d·k_jd| (q scaled);
+ * - exp: ≤ (3 + 2|x|) ulp (WGSL), |x| ≤ the logit range ≤ 2A;
+ * - sums over T keys (weights, then weighted values): ≤ T·ε relative each.
+ * A relative weight error e moves the output by ≤ 2e·V, V = max |v| in that head.
+ * The bound is doubled for slack; typical errors are ~100× smaller, while any real bug
+ * (missing scale, wrong key, bias not applied, softmax over the wrong axis) is O(0.01..1).
+ */
+function tolerances(qkv: Float32Array, T: number, H: number, Dh: number): Float64Array {
+  const D = H * Dh;
+  const tol = new Float64Array(T * H);
+  const s = Math.fround(Math.sqrt(Dh));
+  for (let h = 0; h < H; h++) {
+    let V = 0;
+    for (let j = 0; j < T; j++) for (let d = 0; d < Dh; d++) V = Math.max(V, Math.abs(qkv[j * 3 * D + 2 * D + h * Dh + d]));
+    for (let i = 0; i < T; i++) {
+      let A = 0;
+      for (let j = 0; j < T; j++) {
+        let a = 0;
+        for (let d = 0; d < Dh; d++) a += Math.abs((qkv[i * 3 * D + h * Dh + d] / s) * qkv[j * 3 * D + D + h * Dh + d]);
+        A = Math.max(A, a);
+      }
+      tol[i * H + h] = 2 * 2 * V * EPS * ((Dh / 4 + 2) * A + 3 + 4 * A + 2 * T);
+    }
+  }
+  return tol;
+}
+
+function check(got: Float32Array, want: Float64Array, tol: Float64Array, T: number, H: number, Dh: number, what: string): void {
+  for (let i = 0; i < T; i++) {
+    for (let h = 0; h < H; h++) {
+      for (let d = 0; d < Dh; d++) {
+        const k = i * H * Dh + h * Dh + d;
+        const err = Math.abs(got[k] - want[k]);
+        if (!(err <= tol[i * H + h])) assert.unreachable(`${what}: row ${i} head ${h} dim ${d}: got ${got[k]}, want ${want[k]} (|err| ${err.toExponential(2)} > ${tol[i * H + h].toExponential(2)})`);
+      }
+    }
+  }
+}
+
+type MaskKind = 'none' | 'f32' | 'u32' | 'all-valid';
+
+function makeMask(T: number, seed: number, kind: MaskKind): Float32Array | undefined {
+  if (kind === 'none') return undefined;
+  if (kind === 'all-valid') return new Float32Array(T).fill(1);
+  const r = mulberry32(seed);
+  // About a third padding, and never token 0 (CLS, always valid in the model).
+  return new Float32Array(T).map((_, t) => (t === 0 || r() > 0.35 ? 1 : 0));
+}
+
+const cases: [T: number, H: number, Dh: number, mask: MaskKind][] = [
+  [1, 1, 32, 'none'],
+  [2, 2, 32, 'f32'],
+  [7, 6, 64, 'u32'],
+  [33, 2, 32, 'f32'],
+  [33, 1, 64, 'all-valid'],
+  [100, 6, 64, 'u32'],
+  [100, 2, 32, 'none'],
+  [343, 6, 64, 'f32'],
+];
+
+async function runCase(rt: Runtime, variant: AttentionVariant, T: number, H: number, Dh: number, kind: MaskKind, scale = 2): Promise<void> {
+  const D = H * Dh;
+  const seed = T * 7919 + H * 31 + Dh;
+  const qkv = randomArray(T * 3 * D, seed, scale);
+  const mask = makeMask(T, seed + 1, kind);
+  const tq = rt.upload(qkv, [T, 3 * D]);
+  const tm: Tensor | undefined = mask && (kind === 'u32' ? rt.upload(Uint32Array.from(mask), [T], 'u32') : rt.upload(mask));
+  const out = attention(rt, tq, { heads: H, headDim: Dh, mask: tm, variant });
+  const got = await rt.read(out);
+  check(got, attentionRef(qkv, T, { heads: H, headDim: Dh, mask }), tolerances(qkv, T, H, Dh), T, H, Dh, `${variant} T=${T} H=${H} Dh=${Dh} mask=${kind}`);
+  for (const t of [tq, tm, out]) t?.dispose();
+}
+
+for (const [T, H, Dh, kind] of cases) {
+  test(`attention T=${T} heads=${H} Dh=${Dh} mask=${kind}, every variant vs float64`, async () => {
+    const rt = await gpu();
+    for (const v of attentionVariants(rt)) await runCase(rt, v, T, H, Dh, kind);
+  });
+}
+
+test('attention with large logits (range ~1e3) stays finite and matches: the running max is subtracted', async () => {
+  const rt = await gpu();
+  for (const v of attentionVariants(rt)) await runCase(rt, v, 40, 2, 32, 'none', 12);
+});
+
+test('padded queries get the f32 result of logit + (−1e10): a uniform average over all keys', async () => {
+  const rt = await gpu();
+  const T = 9, H = 1, Dh = 32, D = 32;
+  const qkv = randomArray(T * 3 * D, 5, 1);
+  const mask = new Float32Array(T).fill(1);
+  mask[4] = 0;
+  for (const v of attentionVariants(rt)) {
+    const got = await rt.read(attention(rt, rt.upload(qkv, [T, 3 * D]), { heads: H, headDim: Dh, mask: rt.upload(mask), variant: v }));
+    for (let d = 0; d < Dh; d++) {
+      let mean = 0;
+      for (let j = 0; j < T; j++) mean += qkv[j * 3 * D + 2 * D + d] / T;
+      assert.ok(Math.abs(got[4 * D + d] - mean) < 1e-6, `${v}: padded row dim ${d}: ${got[4 * D + d]} vs mean ${mean}`);
+    }
+  }
+});
+
+test('attention for 12 000 tokens asks for O(T) memory (planned, not run)', () => {
+  for (const variant of ['tiled', 'subgroup'] as const) {
+    const sizes = (T: number) => {
+      const requested: number[] = [];
+      const dispatched: (readonly number[])[] = [];
+      const stub = {
+        features: new Set(['subgroups']),
+        device: { adapterInfo: { subgroupMinSize: 8 } },
+        adapter: { isFallback: true, architecture: 'software' },
+        adapterName: 'stub',
+        empty: (shape: readonly number[]) => {
+          requested.push(shape.reduce((a, b) => a * b, 1) * 4);
+          return { shape, size: shape.reduce((a, b) => a * b, 1), dtype: 'f32' };
+        },
+        dispatch: (d: { workgroups: readonly number[] }) => void dispatched.push(d.workgroups),
+      } as unknown as Runtime;
+      const qkv = { shape: [T, 1152], size: T * 1152, dtype: 'f32' } as unknown as Tensor;
+      attention(stub, qkv, { heads: 6, headDim: 64, variant });
+      assert.equal(dispatched.length, 1);
+      assert.ok(dispatched[0].every((n) => n <= 65535));
+      return requested;
+    };
+    const big = sizes(12000);
+    // Only the [T, 384] output: 18 MB, where a T×T score matrix per head would be 3.4 GB.
+    assert.equal(big, [12000 * 384 * 4]);
+    assert.equal(attentionPlan(12000, 6, 64, variant).outBytes, 12000 * 384 * 4);
+    assert.equal(sizes(6000)[0] * 2, big[0]);
+  }
+});
+
+test('attention rejects bad shapes and masks with a MusiqError', async () => {
+  const rt = await gpu();
+  const qkv = rt.upload(new Float32Array(5 * 3 * 64), [5, 192]);
+  assert.throws(() => attention(rt, qkv, { heads: 2, headDim: 64 }), (e: Error) => e instanceof MusiqError && /qkv must be f32 \[T, 384\]/.test(e.message));
+  assert.throws(() => attention(rt, qkv, { heads: 1, headDim: 128 }), (e: Error) => e instanceof MusiqError && /head dim/.test(e.message));
+  assert.throws(() => attention(rt, qkv, { heads: 2, headDim: 32, mask: rt.upload(new Float32Array(4)) }), (e: Error) => e instanceof MusiqError && /mask must be/.test(e.message));
+  qkv.dispose();
+});
+
+test.run();
