@@ -45,7 +45,7 @@ export function attentionPlan(T: number, heads: number, headDim: number, variant
  * Masked multi-head self-attention as flax computes it, from the packed projection
  * qkv = y·[Wq|Wk|Wv] + [bq|bk|bv] ([T, 3D]). Returns [T, D], head h at columns h·Dh...
  */
-export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Tensor {
+export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Tensor<'f32'> {
   const { heads: H, headDim: Dh, mask } = opts;
   const D = H * Dh;
   if (!Number.isInteger(H) || H < 1 || !Number.isInteger(Dh) || Dh < 4 || Dh % 4 !== 0 || Dh > MAX_HEAD_DIM) {
@@ -62,8 +62,8 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
   const variant = opts.variant ?? supported[0];
   if (!supported.includes(variant)) throw new MusiqError(`attention: variant "${variant}" is not available on ${rt.adapterName}`);
   const plan = attentionPlan(T, H, Dh, variant);
-  const out = opts.out ?? rt.empty([T, D]);
-  if (out.size !== T * D) throw new MusiqError(`attention: out must hold [${T}, ${D}], got [${out.shape.join(', ')}]`);
+  const out = (opts.out ?? rt.empty([T, D])) as Tensor<'f32'>;
+  if (out.size !== T * D || out.dtype !== 'f32') throw new MusiqError(`attention: out must hold [${T}, ${D}], got [${out.shape.join(', ')}]`);
   if (T === 0) return out;
   rt.dispatch({
     kernel: KERNEL[variant],
