@@ -10,22 +10,7 @@ import { unzlibSync } from 'fflate';
 import { MusiqError } from '../runtime/errors.ts';
 import type { RgbImage } from './decode.ts';
 import { checkDimensions } from './image-size.ts';
-
-const CRC_TABLE = (() => {
-  const t = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c;
-  }
-  return t;
-})();
-
-function crc32(bytes: Uint8Array, start: number, end: number): number {
-  let c = -1;
-  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}
+import { crc32 } from '../npz/crc32.ts';
 
 /** Channels per pixel for each valid colour type, and the bit depths the PNG spec allows for it. */
 const COLOR_TYPES: Record<number, { channels: number; depths: number[]; label: string }> = {
@@ -81,7 +66,7 @@ export function decodePng(bytes: Uint8Array, name = 'image.png'): RgbImage {
     const data = bytes.subarray(p + 8, p + 8 + len);
     // Critical chunks (upper-case first letter) are CRC-checked, as libpng does by default.
     const critical = (bytes[p + 4] & 0x20) === 0;
-    if (critical && crc32(bytes, p + 4, p + 8 + len) !== view.getUint32(p + 8 + len)) fail(`CRC mismatch in chunk ${type}`);
+    if (critical && crc32(bytes.subarray(p + 4, p + 8 + len)) !== view.getUint32(p + 8 + len)) fail(`CRC mismatch in chunk ${type}`);
     if (!hdr && type !== 'IHDR') fail(`first chunk is ${JSON.stringify(type)}, not IHDR`);
     if (type === 'IHDR') {
       if (hdr) fail('two IHDR chunks');
@@ -154,30 +139,35 @@ export function decodePng(bytes: Uint8Array, name = 'image.png'): RgbImage {
 
 /** Reverses one row's filter in place. `prev` is the previous row's start or -1 for the first row. */
 function unfilter(b: Uint8Array, filter: number, row: number, prev: number, n: number, bpp: number, fail: (why: string) => never): void {
+  // The first row's "previous row" is all zeros: Up is then a no-op, Average halves the left
+  // byte and Paeth reduces to Sub. The loops below treat the first bpp bytes (no left
+  // neighbour) separately so the main loops have no branches.
+  if (prev < 0 && filter === 4) filter = 1;
   switch (filter) {
     case 0:
       return;
     case 1: // Sub
-      for (let i = bpp; i < n; i++) b[row + i] = b[row + i] + b[row + i - bpp];
+      for (let i = row + bpp, end = row + n; i < end; i++) b[i] += b[i - bpp];
       return;
     case 2: // Up
-      if (prev >= 0) for (let i = 0; i < n; i++) b[row + i] = b[row + i] + b[prev + i];
+      if (prev >= 0) for (let i = 0; i < n; i++) b[row + i] += b[prev + i];
       return;
     case 3: // Average
-      for (let i = 0; i < n; i++) {
-        const left = i >= bpp ? b[row + i - bpp] : 0;
-        const up = prev >= 0 ? b[prev + i] : 0;
-        b[row + i] = b[row + i] + ((left + up) >> 1);
+      if (prev < 0) {
+        for (let i = row + bpp, end = row + n; i < end; i++) b[i] += b[i - bpp] >> 1;
+        return;
       }
+      for (let i = 0; i < bpp && i < n; i++) b[row + i] += b[prev + i] >> 1;
+      for (let i = bpp; i < n; i++) b[row + i] += (b[row + i - bpp] + b[prev + i]) >> 1;
       return;
     case 4: // Paeth
-      for (let i = 0; i < n; i++) {
-        const a = i >= bpp ? b[row + i - bpp] : 0;
-        const up = prev >= 0 ? b[prev + i] : 0;
-        const c = i >= bpp && prev >= 0 ? b[prev + i - bpp] : 0;
-        const p = a + up - c;
-        const pa = Math.abs(p - a), pb = Math.abs(p - up), pc = Math.abs(p - c);
-        b[row + i] = b[row + i] + (pa <= pb && pa <= pc ? a : pb <= pc ? up : c);
+      for (let i = 0; i < bpp && i < n; i++) b[row + i] += b[prev + i]; // a = c = 0: predicts up
+      for (let i = bpp; i < n; i++) {
+        const a = b[row + i - bpp], up = b[prev + i], c = b[prev + i - bpp];
+        const pa = up > c ? up - c : c - up; // |p − a| with p = a + up − c
+        const pb = a > c ? a - c : c - a; // |p − up|
+        const pc = a + up - 2 * c > 0 ? a + up - 2 * c : 2 * c - a - up; // |p − c|
+        b[row + i] += pa <= pb && pa <= pc ? a : pb <= pc ? up : c;
       }
       return;
     default:
@@ -192,7 +182,8 @@ function writeRow(
   const { depth, colorType } = hdr;
   const step = ps.dx * 3;
   let o = (y * hdr.width + ps.x0) * 3;
-  if (colorType === 2 || colorType === 6) {
+  if (colorType === 2 && depth === 8 && ps.dx === 1) out.set(row, o); // already RGB bytes
+  else if (colorType === 2 || colorType === 6) {
     // RGB(A): 8-bit, or 16-bit whose high byte comes first (big-endian).
     const stride = (colorType === 2 ? 3 : 4) * (depth >> 3), hi = depth >> 3;
     for (let i = 0, s = 0; i < ps.w; i++, s += stride, o += step) {
