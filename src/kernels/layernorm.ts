@@ -1,7 +1,14 @@
 import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
 import { MusiqError } from '../runtime/errors.ts';
 
-const WG = 64;
+/**
+ * Invocations per row. On CPU implementations each workgroup barrier of the reduction tree
+ * costs more than the loads: one 8-lane workgroup (a single SIMD group on lavapipe) is ~3×
+ * faster there than 64 lanes (bench/kernels/layernorm.ts). GPUs get the usual 64.
+ */
+function workgroupSize(rt: Runtime): number {
+  return rt.adapter.isFallback ? 8 : 64;
+}
 
 /**
  * LayerNorm over the last dim of x [R, D]: (x − mean)·rsqrt(var + eps)·scale + bias
@@ -30,7 +37,7 @@ export function layernorm(rt: Runtime, x: Tensor, scale: Tensor, bias: Tensor, e
   if (n === 0) return y;
   rt.dispatch({
     kernel: 'layernorm',
-    constants: { WG },
+    constants: { WG: workgroupSize(rt) },
     uniforms: uniforms([n, D, { f32: eps }, 0]),
     buffers: [x, scale, bias, y],
     workgroups: grid(n),

@@ -9,14 +9,15 @@ import { randomArray } from '../../tools/random.ts';
 const EPS = 2 ** -24;
 
 /**
- * Per-element bound for the f32 kernel: each sum is ⌈D/64⌉ serial adds per invocation then
- * a 6-level tree, so |δmean| ≤ (⌈D/64⌉ + 6)·ε·max|x| and the variance's relative error is
- * ≤ (⌈D/64⌉ + 8)·ε + 2|δmean|·max|x − mean|/σ² (σ² = var + eps). Propagated through
+ * Per-element bound for the f32 kernel: each sum is ⌈D/WG⌉ serial adds per invocation then
+ * a log2(WG)-level tree (WG = 8 or 64), at most ⌈D/8⌉ + 6 roundings deep, so
+ * |δmean| ≤ (⌈D/8⌉ + 8)·ε·max|x| and the variance's relative error is
+ * ≤ (⌈D/8⌉ + 8)·ε + 2|δmean|·max|x − mean|/σ² (σ² = var + eps). Propagated through
  * y = (x − mean)/σ·s + b, plus a few roundings of y and b; doubled for slack.
  */
 function tolerance(x: Float32Array, D: number, rows: number, scale: Float32Array, bias: Float32Array, eps: number, want: Float64Array): Float64Array {
   const tol = new Float64Array(rows * D);
-  const k = Math.ceil(D / 64) + 8;
+  const k = Math.ceil(D / 8) + 8;
   for (let r = 0; r < rows; r++) {
     const row = x.subarray(r * D, (r + 1) * D);
     const mean = row.reduce((a, v) => a + v, 0) / D;
