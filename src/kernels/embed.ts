@@ -6,7 +6,7 @@ import { MusiqError } from '../runtime/errors.ts';
  * (patchEmb[t] + pos[spatial[t]]) + scaleEmb[scaleIds[t]]. Ids past a table give a NaN row
  * (the GPU cannot throw); check ids on the CPU first with checkTokenIds.
  */
-export function embedTokens(rt: Runtime, patchEmb: Tensor, spatial: Tensor, scaleIds: Tensor, pos: Tensor, scaleEmb: Tensor, cls: Tensor): Tensor<'f32'> {
+export function embedTokens(rt: Runtime, patchEmb: Tensor, spatial: Tensor, scaleIds: Tensor, pos: Tensor, scaleEmb: Tensor, cls: Tensor): Tensor {
   const D = cls.size;
   const N = patchEmb.shape[0] ?? 0;
   const table = (t: Tensor) => t.dtype === 'f32' && D > 0 && t.size % D === 0 && t.size > 0;

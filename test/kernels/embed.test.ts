@@ -13,7 +13,7 @@ async function run(N: number, D: number, S: number, spatial: Uint32Array, scaleI
   const ts = [rt.upload(patch, [N, D]), rt.upload(spatial, [N], 'u32'), rt.upload(scaleIds, [N], 'u32'), rt.upload(pos, [100, D]), rt.upload(scale, [S, D]), rt.upload(cls)] as const;
   const y = embedTokens(rt, ...ts);
   assert.equal(y.shape, [N + 1, D]);
-  const got = await rt.read(y);
+  const got = (await rt.read(y)) as Float32Array;
   for (const t of [...ts, y]) t.dispose();
   return { got, want: embedTokensRef(patch, N, D, spatial, scaleIds, pos, scale, cls), patch, pos, scale };
 }
