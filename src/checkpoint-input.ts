@@ -23,7 +23,7 @@ export async function sourceOf(input: CheckpointInput): Promise<ByteSource | und
   if (isByteSource(input)) return input;
   if (input instanceof ArrayBuffer || input instanceof Uint8Array) return bytesSource('checkpoint', input);
   if (typeof Blob !== 'undefined' && input instanceof Blob) return blobSource((input as File).name ?? 'checkpoint', input);
-  const text = input instanceof URL ? input.href : input;
+  const text = input instanceof URL ? input.href : String(input);
   if (/^(https?|blob|data):/i.test(text)) return fetchSource(text);
   return undefined;
 }

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { gpu } from './gpu.ts';
 import { GpuError } from '../src/runtime/errors.ts';
 import { openDevice } from '../src/runtime/device.ts';
+import { createNodeRuntime } from '../src/runtime/gpu.node.ts';
+import { axpby } from '../src/kernels/elementwise.ts';
 
 test('adapter is real: not the null backend, has a description', async () => {
   const rt = await gpu();
@@ -69,6 +71,26 @@ test('openDevice without WebGPU says what to install', async () => {
     assert.unreachable();
   } catch (e) {
     assert.match((e as Error).message, 'no WebGPU adapter');
+  }
+});
+
+test('profile mode times every dispatch with its label', async () => {
+  const rt = await createNodeRuntime({ profile: true });
+  try {
+    if (!rt.profiling) {
+      console.log('  (adapter has no timestamp-query: profile test skipped)');
+      return;
+    }
+    const a = rt.upload(new Float32Array(1000).fill(1));
+    axpby(rt, a, a, 1, 1);
+    rt.dispatch({ kernel: 'elementwise', uniforms: new Uint32Array([1000, 0, 0, 0]), buffers: [a, a, rt.empty([1000])], workgroups: [4], label: 'second' });
+    await rt.sync();
+    const t = await rt.timings();
+    assert.equal(t.map((x) => x.label), ['elementwise', 'second']);
+    assert.ok(t.every((x) => Number.isFinite(x.ms) && x.ms >= 0), JSON.stringify(t));
+    assert.equal(await rt.timings(), [], 'timings are consumed');
+  } finally {
+    rt.destroy();
   }
 });
 

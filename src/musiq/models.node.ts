@@ -79,7 +79,7 @@ async function download(url: string, to: string, onProgress?: ResolveOptions['on
   try {
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       received += chunk.length;
-      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
       onProgress?.(received, length);
     }
   } finally {

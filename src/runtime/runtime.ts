@@ -232,7 +232,7 @@ export class Runtime {
     }
     this.#endPass();
     const labels = this.#batchLabels.join(', ');
-    if (this.#profile && this.#queryLabels.length) this.#resolveTimings();
+    const timing = this.#profile && this.#queryLabels.length ? this.#resolveTimings() : undefined;
     // Encoding errors surface at finish(), and the submit of the invalid buffer raises one more:
     // both belong to this batch.
     this.device.pushErrorScope('validation');
@@ -240,6 +240,8 @@ export class Runtime {
     for (const c of this.#uniformChunks) this.device.queue.writeBuffer(c.buffer, 0, c.data.buffer, c.data.byteOffset, Math.max(c.used, 4));
     this.device.queue.submit([commands]);
     this.#scopes.push({ label: labels || 'copy', error: this.device.popErrorScope() });
+    // Mapping may only start once the submit that fills the buffer is queued.
+    if (timing) this.#timingReads.push(timing());
     for (const c of this.#uniformChunks) this.#released.push(c.buffer);
     this.#uniformChunks = [];
     this.#encoder = undefined;
@@ -361,7 +363,8 @@ export class Runtime {
     return { buffer: chunk.buffer, offset, size };
   }
 
-  #resolveTimings(): void {
+  /** Encodes the query resolve; returns the read to start after the submit. */
+  #resolveTimings(): () => Promise<KernelTiming[]> {
     const labels = this.#queryLabels;
     this.#queryLabels = [];
     const n = labels.length * 2;
@@ -369,15 +372,13 @@ export class Runtime {
     const staging = this.device.createBuffer({ size: n * 8, usage: 0x1 | 0x8 });
     this.#encoder!.resolveQuerySet(this.#querySet!, 0, n, resolve, 0);
     this.#encoder!.copyBufferToBuffer(resolve, 0, staging, 0, n * 8);
-    this.#timingReads.push(
-      (async () => {
-        await staging.mapAsync(1);
-        const t = new BigInt64Array(staging.getMappedRange().slice(0));
-        staging.destroy();
-        resolve.destroy();
-        return labels.map((label, i) => ({ label, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }));
-      })(),
-    );
+    return async () => {
+      await staging.mapAsync(1);
+      const t = new BigInt64Array(staging.getMappedRange().slice(0));
+      staging.destroy();
+      resolve.destroy();
+      return labels.map((label, i) => ({ label, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }));
+    };
   }
 }
 

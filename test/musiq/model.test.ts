@@ -21,13 +21,30 @@ async function refParams(bytes: Uint8Array): Promise<RefParams> {
   const ckpt = await openCheckpoint(bytesSource('ckpt', bytes));
   const map = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const t of ckpt.tensors) map.set(t.name, { shape: t.shape, data: await ckpt.read(t.name) });
-  return { get: (k) => map.get(k) ?? assert.unreachable(`missing ${k}`) };
+  return {
+    get: (k) => {
+      const t = map.get(k);
+      if (!t) throw new Error(`reference asked for a missing key ${k}`);
+      return t;
+    },
+  };
 }
 
 // f32 GPU vs f64 CPU through a 2-layer transformer: each f32 op adds ~1e-7 relative error and
 // LayerNorm/softmax keep values O(1); on the tiny model we observe ~1e-6. 2e-5 relative to
 // max(1, |value|) leaves margin yet catches any real mistake (wrong layout, eps, GELU form: ≥1e-4).
 const TOL = 2e-5;
+
+async function rejects(fn: () => Promise<unknown>, check: RegExp | ((e: Error) => boolean)): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    const ok = check instanceof RegExp ? check.test((e as Error).message) : check(e as Error);
+    assert.ok(ok, `unexpected error: ${(e as Error).message}`);
+    return;
+  }
+  assert.unreachable('expected a rejection');
+}
 
 function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string): void {
   assert.is(got.length, want.length, `${what} length`);
@@ -71,10 +88,10 @@ test('scorer: RGB pixels score like the encoded image; timings and tokens are re
   assert.is(withMap.score, a.score);
   assert.equal([withMap.attention!.gridH, withMap.attention!.gridW], [2, 2]);
   assert.ok(withMap.attention!.values.every((v) => v > 0 && v < 1));
-  await assert.rejects(() => scorer.score({ width: 2, height: 2, data: new Uint8Array(5) }), /12 bytes/);
-  await assert.rejects(() => scorer.score(new Uint8Array([1, 2, 3]), 'junk.bin'), (e: Error) => e instanceof MusiqError && e.message.includes('junk.bin'));
+  await rejects(() => scorer.score({ width: 2, height: 2, data: new Uint8Array(5) }), /12 bytes/);
+  await rejects(() => scorer.score(new Uint8Array([1, 2, 3]), 'junk.bin'), (e: Error) => e instanceof MusiqError && e.message.includes('junk.bin'));
   scorer.dispose();
-  await assert.rejects(() => scorer.score(bytes), /after dispose/);
+  await rejects(() => scorer.score(bytes), /after dispose/);
 });
 
 test('imagenet head: top-5 classes with probabilities, score is NaN', async () => {
