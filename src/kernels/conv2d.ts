@@ -2,7 +2,7 @@ import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts
 import { MusiqError } from '../runtime/errors.ts';
 
 const WG = 64; // conv2d.wgsl's workgroup size
-const ROWS = 4; // output pixels per invocation
+const ROWS = 8; // output pixels per invocation
 const COLS4 = 2; // vec4 output-channel columns per invocation
 
 /** SAME padding (TF/XLA): out = ceil(in / stride); the smaller half of the total pad goes before. */
@@ -41,7 +41,6 @@ export function conv2d(rt: Runtime, x: Tensor, w: Tensor, opts: Conv2dOptions = 
   const invocations = Math.ceil(rows / ROWS) * colBlocks;
   rt.dispatch({
     kernel: 'conv2d',
-    entry: cin % 4 === 0 ? 'main_vec4' : 'main_scalar',
     uniforms: uniforms([rows, h, wd, cin, py.out, px.out, cout4, colBlocks, kh, kw, stride, py.before, px.before]),
     buffers: [x, w, out],
     workgroups: grid(Math.ceil(invocations / WG)),
