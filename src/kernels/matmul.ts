@@ -1,0 +1,188 @@
+// Y = X·W (+ bias) (→ tanh-GELU) (+ residual) on row-major f32, W in the checkpoint's flax
+// "in × out" layout (K×N, used as stored). Several kernels compute the same thing; which is
+// fastest depends on the adapter, so a short autotune picks one per adapter (tuneMatmul) and
+// matmul() uses it, or a per-adapter-kind default before tuning.
+import { uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
+import { MusiqError } from '../runtime/errors.ts';
+import { adapterKey, medianWallMs, type TuneCache } from './tune.ts';
+
+export const MATMUL_VARIANTS = ['naive', 'tiled', 'blocked', 'subgroup'] as const;
+export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
+
+export interface MatmulOptions {
+  /** [N] (any shape of N values), added to every row. */
+  bias?: Tensor;
+  /** tanh-GELU after the bias. */
+  gelu?: boolean;
+  /** [M, N] added last; may be `out` itself (in-place x += f(x)). */
+  residual?: Tensor;
+  /** [M, N] destination; must not be x, w or bias. Allocated when absent. */
+  out?: Tensor;
+  /** Force one of MATMUL_VARIANTS instead of the tuned/default choice. */
+  variant?: string;
+}
+
+// Params.flags bits, as in src/kernels/lib/matmul_epilogue.wgsl.
+const BIAS = 1;
+const GELU = 2;
+const RESIDUAL = 4;
+const RESIDUAL_IN_Y = 8;
+
+interface Variant {
+  kernel: string;
+  /** Why this variant cannot run the shape on this runtime, or undefined if it can. */
+  unsupported(rt: Runtime, M: number, K: number, N: number): string | undefined;
+  workgroups(M: number, N: number): [number, number];
+}
+
+const vec4Columns = (N: number) => (N % 4 === 0 ? undefined : `N = ${N} is not a multiple of 4`);
+
+const VARIANTS: Record<MatmulVariant, Variant> = {
+  naive: { kernel: 'matmul_naive', unsupported: () => undefined, workgroups: (M, N) => [Math.ceil(N / 8), Math.ceil(M / 8)] },
+  tiled: { kernel: 'matmul_tiled', unsupported: () => undefined, workgroups: (M, N) => [Math.ceil(N / 64), Math.ceil(M / 64)] },
+  blocked: { kernel: 'matmul_blocked', unsupported: (_rt, _M, _K, N) => vec4Columns(N), workgroups: (M, N) => [Math.ceil(N / 4 / 128), Math.ceil(M / 4)] },
+  subgroup: {
+    kernel: 'matmul_subgroup',
+    unsupported: (rt, _M, K, N) => subgroupProblem(rt) ?? vec4Columns(N) ?? (K % 4 === 0 ? undefined : `K = ${K} is not a multiple of 4`),
+    workgroups: (M, N) => [Math.ceil(N / 4 / 8), Math.ceil(M / 16)],
+  },
+};
+
+function subgroupProblem(rt: Runtime): string | undefined {
+  if (!rt.features.has('subgroups')) return 'the adapter has no subgroups';
+  // The kernel broadcasts from lanes 0..7 of an 8-invocation workgroup.
+  const min = (rt.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo?.subgroupMinSize;
+  return min !== undefined && min >= 8 ? undefined : `subgroups may be narrower than 8 lanes (min ${min ?? 'unknown'})`;
+}
+
+function isVariant(v: string): v is MatmulVariant {
+  return (MATMUL_VARIANTS as readonly string[]).includes(v);
+}
+
+/** Bump when a kernel changes, so cached tuning results are measured again. */
+const TUNE_VERSION = 'matmul/1';
+const tuned = new Map<string, MatmulVariant>();
+
+/**
+ * Before tuning: CPU adapters (lavapipe, SwiftShader) pay per load instruction, not per FMA,
+ * so the load-saving kernels win there; GPUs want workgroup-memory tiles.
+ */
+function defaultVariant(rt: Runtime): MatmulVariant {
+  const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
+  if (!cpu) return 'tiled';
+  return subgroupProblem(rt) === undefined ? 'subgroup' : 'blocked';
+}
+
+/** The variant matmul() uses for this shape now: the tuned or default one, else one that can run it. */
+export function matmulVariant(rt: Runtime, M: number, K: number, N: number): MatmulVariant {
+  const preferred = tuned.get(adapterKey(rt)) ?? defaultVariant(rt);
+  // Fallbacks for shapes the preferred kernel cannot take (e.g. a 1- or 10-class head: N % 4 ≠ 0).
+  const order: MatmulVariant[] = [preferred, ...(preferred === 'subgroup' ? (['blocked'] as const) : []), 'tiled'];
+  return order.find((v) => VARIANTS[v].unsupported(rt, M, K, N) === undefined) ?? 'naive';
+}
+
+/** The variants that can run [M×K]·[K×N] on this runtime. */
+export function matmulVariantsFor(rt: Runtime, M: number, K: number, N: number): MatmulVariant[] {
+  return MATMUL_VARIANTS.filter((v) => VARIANTS[v].unsupported(rt, M, K, N) === undefined);
+}
+
+function dims(t: Tensor, name: string): number[] {
+  if (t.dtype !== 'f32') throw new MusiqError(`matmul: ${name} must be f32, got ${t.dtype}`);
+  return [...t.shape];
+}
+
+function checkSize(t: Tensor | undefined, name: string, size: number, what: string): void {
+  if (!t) return;
+  dims(t, name);
+  if (t.size !== size) throw new MusiqError(`matmul: ${name} [${t.shape.join(', ')}] has ${t.size} values, expected ${size} for ${what}`);
+}
+
+export function matmul(rt: Runtime, x: Tensor, w: Tensor, opts: MatmulOptions = {}): Tensor<'f32'> {
+  const xs = dims(x, 'x');
+  const ws = dims(w, 'w');
+  if (xs.length !== 2 || ws.length !== 2 || xs[1] !== ws[0]) {
+    throw new MusiqError(`matmul: shapes [${xs.join(', ')}]·[${ws.join(', ')}] do not multiply (need [M, K]·[K, N])`);
+  }
+  const [M, K] = xs;
+  const N = ws[1];
+  checkSize(opts.bias, 'bias', N, `N = ${N} columns`);
+  checkSize(opts.residual, 'residual', M * N, `the [${M}, ${N}] output`);
+  checkSize(opts.out, 'out', M * N, `the [${M}, ${N}] output`);
+  let variant: MatmulVariant;
+  if (opts.variant !== undefined) {
+    if (!isVariant(opts.variant)) throw new MusiqError(`matmul: unknown variant "${opts.variant}" (one of ${MATMUL_VARIANTS.join(', ')})`);
+    variant = opts.variant;
+    const why = VARIANTS[variant].unsupported(rt, M, K, N);
+    if (why) throw new MusiqError(`matmul: variant "${variant}" cannot run [${M}×${K}]·[${K}×${N}] here: ${why}`);
+  } else {
+    variant = matmulVariant(rt, M, K, N);
+  }
+
+  const out = (opts.out as Tensor<'f32'> | undefined) ?? rt.empty([M, N]); // dtype checked above
+  // A buffer bound writable may not also be bound read-only in the same dispatch.
+  for (const [t, name] of [[x, 'x'], [w, 'w'], [opts.bias, 'bias']] as const) {
+    if (t && t.buffer === out.buffer) throw new MusiqError(`matmul: out must not be the same tensor as ${name}`);
+  }
+  const residualInY = opts.residual !== undefined && opts.residual.buffer === out.buffer;
+  const flags = (opts.bias ? BIAS : 0) | (opts.gelu ? GELU : 0) | (opts.residual ? (residualInY ? RESIDUAL_IN_Y : RESIDUAL) : 0);
+  if (M === 0 || N === 0) return out;
+  const v = VARIANTS[variant];
+  rt.dispatch({
+    kernel: v.kernel,
+    uniforms: uniforms([M, N, K, flags]),
+    // Absent operands are bound to x, which the kernel then never reads (flags say so).
+    buffers: [x, w, opts.bias ?? x, opts.residual && !residualInY ? opts.residual : x, out],
+    workgroups: v.workgroups(M, N),
+    label: `matmul_${variant} ${M}×${K}×${N}`,
+  });
+  return out;
+}
+
+export interface TuneMatmulOptions {
+  /** Persistent store (fileTuneCache() in Node, localStorageTuneCache() in browsers). */
+  cache?: TuneCache;
+  /** [M, K, N] to time; default a MUSIQ MLP shape with few tokens. */
+  shape?: readonly [number, number, number];
+  /** Measure again even if a choice is remembered. */
+  retune?: boolean;
+}
+
+/**
+ * Picks the fastest variant for this adapter by timing each one that can run `shape`, and
+ * remembers it (in memory, and in `cache`). A remembered choice is returned without measuring.
+ */
+export async function tuneMatmul(rt: Runtime, options: TuneMatmulOptions = {}): Promise<MatmulVariant> {
+  const key = `${TUNE_VERSION}|${adapterKey(rt)}`;
+  const [M, K, N] = options.shape ?? [128, 384, 1152];
+  if (!options.retune) {
+    const known = tuned.get(adapterKey(rt)) ?? (await options.cache?.get(key));
+    if (known !== undefined && isVariant(known) && VARIANTS[known].unsupported(rt, M, K, N) === undefined) {
+      tuned.set(adapterKey(rt), known);
+      return known;
+    }
+  }
+  const x = rt.upload(filled(M * K, 0.5), [M, K]);
+  const w = rt.upload(filled(K * N, 0.25), [K, N]);
+  const bias = rt.zeros([N]);
+  const out = rt.empty([M, N]);
+  let best: { variant: MatmulVariant; ms: number } | undefined;
+  try {
+    for (const variant of matmulVariantsFor(rt, M, K, N)) {
+      const ms = await medianWallMs(rt, () => matmul(rt, x, w, { bias, out, variant }));
+      if (!best || ms < best.ms) best = { variant, ms };
+    }
+  } finally {
+    for (const t of [x, w, bias, out]) t.dispose();
+  }
+  const choice = best?.variant ?? defaultVariant(rt);
+  tuned.set(adapterKey(rt), choice);
+  await options.cache?.set(key, choice);
+  return choice;
+}
+
+/** Deterministic non-trivial data: timings do not depend on values, but NaN/denormals could. */
+function filled(n: number, scale: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = scale * (((i * 7919) % 97) / 97 - 0.5);
+  return a;
+}

@@ -1,0 +1,198 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { gpu } from '../gpu.ts';
+import { matmul, matmulVariant, matmulVariantsFor, tuneMatmul, MATMUL_VARIANTS, type MatmulOptions } from '../../src/kernels/matmul.ts';
+import { matmulRef } from '../../src/kernels/matmul.ref.ts';
+import { MusiqError } from '../../src/runtime/errors.ts';
+import type { Runtime, Tensor } from '../../src/runtime/runtime.ts';
+import type { TuneCache } from '../../src/kernels/tune.ts';
+import { randomArray } from '../../tools/random.ts';
+
+// Tolerance per output, from f32 rounding (ε = 2^-24):
+// - the dot product: each variant sums K products in f32; the error of such a sum is at most
+//   ~K·ε·Σ|x||w| and in practice (rounding errors of random sign, partial sums in blocks)
+//   ~√K·ε·Σ|x||w|. We allow 4·√K·ε·Σ|x||w|, times 1.2 because GELU's slope is at most ~1.13;
+// - each epilogue step (bias add, GELU's own tanh and multiplies, residual add) rounds once or
+//   a few times relative to the values involved: 8·ε·(|b| + |z| + |r| + |y|).
+// A real bug (a wrong index, a missing k or a dropped tail) is many times larger: see the
+// "tolerance catches" test below.
+const EPS = 2 ** -24;
+
+interface Case {
+  M: number;
+  K: number;
+  N: number;
+  x: Float32Array;
+  w: Float32Array;
+  bias: Float32Array;
+  residual: Float32Array;
+}
+
+function makeCase(M: number, K: number, N: number, seed: number): Case {
+  return { M, K, N, x: randomArray(M * K, seed), w: randomArray(K * N, seed + 1), bias: randomArray(N, seed + 2), residual: randomArray(M * N, seed + 3) };
+}
+
+type Epilogue = Pick<MatmulOptions, 'gelu'> & { bias?: boolean; residual?: boolean };
+
+/** The float64 answer and the tolerance of every output (see above). */
+function expected(c: Case, e: Epilogue): { want: Float64Array; tol: Float64Array } {
+  const { M, K, N } = c;
+  const bias = e.bias ? c.bias : undefined;
+  const z = matmulRef(c.x, c.w, M, K, N, { bias });
+  const want = matmulRef(c.x, c.w, M, K, N, { bias, gelu: e.gelu, residual: e.residual ? c.residual : undefined });
+  const absSum = matmulRef(c.x.map(Math.abs), c.w.map(Math.abs), M, K, N);
+  const tol = new Float64Array(M * N);
+  for (let i = 0; i < M * N; i++) {
+    const b = bias ? Math.abs(bias[i % N]) : 0;
+    const r = e.residual ? Math.abs(c.residual[i]) : 0;
+    tol[i] = 4 * Math.sqrt(K) * EPS * absSum[i] * 1.2 + 8 * EPS * (b + Math.abs(z[i]) + r + Math.abs(want[i])) + 1e-30;
+  }
+  return { want, tol };
+}
+
+/** Largest |error| / tolerance over all outputs (≤ 1 passes); Infinity for NaN or ±Inf. */
+function errorRatio(exp: { want: Float64Array; tol: Float64Array }, got: Float32Array): number {
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) {
+    if (!Number.isFinite(got[i])) return Infinity;
+    worst = Math.max(worst, Math.abs(got[i] - exp.want[i]) / exp.tol[i]);
+  }
+  return worst;
+}
+
+async function runGpu(rt: Runtime, c: Case, e: Epilogue, variant?: string): Promise<Float32Array> {
+  const t = { x: rt.upload(c.x, [c.M, c.K]), w: rt.upload(c.w, [c.K, c.N]), b: rt.upload(c.bias), r: rt.upload(c.residual, [c.M, c.N]) };
+  const y = matmul(rt, t.x, t.w, { bias: e.bias ? t.b : undefined, gelu: e.gelu, residual: e.residual ? t.r : undefined, variant });
+  const got = await rt.read(y);
+  for (const u of [t.x, t.w, t.b, t.r, y]) u.dispose();
+  return got;
+}
+
+// [M, K, N]: trivial, primes, not multiples of any tile, N % 4 ≠ 0, K = 1, K % 4 ≠ 0, the MUSIQ
+// layer shapes with few tokens, and a long K like the 16384→384 patch embedding.
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [7, 13, 5],
+  [33, 65, 17],
+  [5, 3, 4],
+  [17, 1, 8],
+  [9, 12, 36],
+  [70, 36, 44],
+  [37, 384, 1152],
+  [37, 1152, 384],
+  [130, 16384, 40],
+];
+
+for (const [M, K, N] of SHAPES) {
+  test(`matmul ${M}×${K}×${N}: every variant that can run it matches float64`, async () => {
+    const rt = await gpu();
+    const c = makeCase(M, K, N, M * 1000 + K + N);
+    const exp = expected(c, {});
+    const variants = matmulVariantsFor(rt, M, K, N);
+    assert.ok(variants.includes('naive') && variants.includes('tiled'), 'naive and tiled take any shape');
+    for (const variant of variants) {
+      const ratio = errorRatio(exp, await runGpu(rt, c, {}, variant));
+      assert.ok(ratio <= 1, `${variant}: error is ${ratio.toFixed(2)}× the tolerance`);
+    }
+    // What matmul() picks by itself (default or tuned, with fallbacks) must run this shape.
+    assert.ok(variants.includes(matmulVariant(rt, M, K, N)));
+    assert.ok(errorRatio(exp, await runGpu(rt, c, {})) <= 1, 'default choice');
+  });
+}
+
+const EPILOGUES: Epilogue[] = [{ bias: true }, { gelu: true }, { bias: true, gelu: true }, { residual: true }, { bias: true, gelu: true, residual: true }];
+
+for (const [M, K, N] of [[19, 40, 72], [6, 7, 9]] as const) {
+  test(`matmul ${M}×${K}×${N} epilogues (bias, gelu, residual) on every variant`, async () => {
+    const rt = await gpu();
+    const c = makeCase(M, K, N, 77 + N);
+    // Scale x so pre-activations reach the GELU's curved range and its negative tail.
+    c.x = c.x.map((v) => v * 3);
+    for (const e of EPILOGUES) {
+      const exp = expected(c, e);
+      for (const variant of matmulVariantsFor(rt, M, K, N)) {
+        const ratio = errorRatio(exp, await runGpu(rt, c, e, variant));
+        assert.ok(ratio <= 1, `${variant} ${JSON.stringify(e)}: error is ${ratio.toFixed(2)}× the tolerance`);
+      }
+    }
+  });
+}
+
+test('matmul residual may be the output itself (in-place x += x·W)', async () => {
+  const rt = await gpu();
+  const c = makeCase(21, 32, 48, 5);
+  const exp = expected(c, { residual: true });
+  for (const variant of matmulVariantsFor(rt, 21, 32, 48)) {
+    const x = rt.upload(c.x, [21, 32]), w = rt.upload(c.w, [32, 48]), y = rt.upload(c.residual, [21, 48]);
+    matmul(rt, x, w, { residual: y, out: y, variant });
+    const ratio = errorRatio(exp, await rt.read(y));
+    assert.ok(ratio <= 1, `${variant}: ${ratio.toFixed(2)}`);
+    for (const t of [x, w, y]) t.dispose();
+  }
+});
+
+test('matmul GELU of ±1e4 and ±1e20 is finite and exact (no tanh overflow NaN)', async () => {
+  const rt = await gpu();
+  const xs = [1e4, -1e4, 1e20, -1e20, 0, 3];
+  for (const variant of matmulVariantsFor(rt, xs.length, 4, 4)) {
+    // Row i of x is [xs[i], 0, 0, 0]; w is the identity, so the pre-activation row is x itself.
+    const x = new Float32Array(xs.length * 4);
+    xs.forEach((v, i) => (x[i * 4] = v));
+    const eye = new Float32Array(16).map((_, i) => (i % 5 === 0 ? 1 : 0));
+    const tx = rt.upload(x, [xs.length, 4]), tw = rt.upload(eye, [4, 4]);
+    const y = await rt.read(matmul(rt, tx, tw, { gelu: true, variant }));
+    const want = [1e4, 0, 1e20, 0, 0, 0.5 * 3 * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (3 + 0.044715 * 27)))];
+    xs.forEach((_, i) => {
+      assert.ok(Number.isFinite(y[i * 4]), `${variant}: gelu(${xs[i]}) = ${y[i * 4]}`);
+      assert.ok(Math.abs(y[i * 4] - Math.fround(want[i])) <= 4 * EPS * Math.abs(want[i]), `${variant}: gelu(${xs[i]}) = ${y[i * 4]}, want ${want[i]}`);
+    });
+    tx.dispose();
+    tw.dispose();
+  }
+});
+
+test('matmul tolerance catches a missing k term and a missing row (the test can fail)', async () => {
+  const rt = await gpu();
+  const c = makeCase(37, 384, 1152, 9);
+  const exp = expected(c, {});
+  const got = await runGpu(rt, c, {});
+  assert.ok(errorRatio(exp, got) <= 1);
+  // Drop the last k from the reference's view of the GPU result: x[:, K-1]·w[K-1, :] missing.
+  const noLastK = got.map((v, i) => v - c.x[Math.floor(i / c.N) * c.K + c.K - 1] * c.w[(c.K - 1) * c.N + (i % c.N)]);
+  assert.ok(errorRatio(exp, noLastK) > 1, 'a missing k term must fail');
+  const zeroRow = got.map((v, i) => (i >= 36 * c.N ? 0 : v));
+  assert.ok(errorRatio(exp, zeroRow) > 1, 'an unwritten tail row must fail');
+});
+
+test('matmul rejects bad shapes, dtypes, aliasing and unknown or impossible variants with MusiqError', async () => {
+  const rt = await gpu();
+  const x = rt.zeros([3, 4]), w = rt.zeros([4, 6]), wBad = rt.zeros([5, 6]), odd = rt.zeros([4, 5]), u = rt.zeros([4, 6], 'u32');
+  const throws = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof MusiqError && re.test((e as Error).message));
+  throws(() => matmul(rt, x, wBad), /do not multiply/);
+  throws(() => matmul(rt, rt.zeros([12]), w), /do not multiply/);
+  throws(() => matmul(rt, x, u as unknown as Tensor), /w must be f32/);
+  throws(() => matmul(rt, x, w, { bias: rt.zeros([5]) }), /bias .* expected 6/);
+  throws(() => matmul(rt, x, w, { residual: rt.zeros([3, 5]) }), /residual/);
+  throws(() => matmul(rt, x, w, { out: rt.zeros([2, 6]) }), /out .* expected 18/);
+  throws(() => matmul(rt, x, rt.zeros([4, 4]), { out: x }), /must not be the same tensor as x/);
+  throws(() => matmul(rt, x, w, { variant: 'fast' }), /unknown variant "fast"/);
+  throws(() => matmul(rt, x, odd, { variant: 'blocked' }), /N = 5 is not a multiple of 4/);
+});
+
+test('tuneMatmul picks a runnable variant, remembers it and uses the cache', async () => {
+  const rt = await gpu();
+  const store = new Map<string, string>();
+  const cache: TuneCache = { get: (k) => store.get(k), set: (k, v) => void store.set(k, v) };
+  // A small shape keeps this quick on a CPU adapter; the choice is only remembered for this test run.
+  const choice = await tuneMatmul(rt, { cache, shape: [16, 64, 128], retune: true });
+  assert.ok((MATMUL_VARIANTS as readonly string[]).includes(choice));
+  assert.is(store.size, 1);
+  assert.is([...store.values()][0], choice);
+  // matmul() now uses the choice for every shape it can run.
+  assert.ok(matmulVariantsFor(rt, 64, 384, 1152).includes(choice));
+  assert.is(matmulVariant(rt, 64, 384, 1152), choice);
+  store.set([...store.keys()][0], 'naive');
+  assert.is(await tuneMatmul(rt, { cache, shape: [16, 64, 128] }), choice, 'the in-memory choice wins over the cache');
+});
+
+test.run();
