@@ -2,7 +2,8 @@
 // stem, with GFLOP/s for the convolutions and the total (≈ 7.13 M MACs per patch, spec §3.8).
 import { gflops, timeGpu, type KernelBench, type Measurement } from '../harness.ts';
 import type { Runtime, Tensor } from '../../src/runtime/runtime.ts';
-import { conv2d } from '../../src/kernels/conv2d.ts';
+import { CONV2D_VARIANTS, conv2d, conv2dVariant } from '../../src/kernels/conv2d.ts';
+import { matmul, matmulVariant } from '../../src/kernels/matmul.ts';
 import { groupNorm } from '../../src/kernels/groupnorm.ts';
 import { maxPool } from '../../src/kernels/maxpool.ts';
 import { stem } from '../../src/kernels/stem.ts';
@@ -18,27 +19,35 @@ export const bench: KernelBench = async (rt, { quick }) => {
   const w = await uploadStemWeights(rt, async (k) => raw.get(k)!, W);
   const rand = (shape: number[]): Tensor => rt.upload(randomArray(shape.reduce((a, b) => a * b, 1), seed++), shape);
   const out: Measurement[] = [];
-  const row = (kernel: string, variant: string, shape: number[], ms: number, flop: number | null): void => {
-    out.push({ kernel, variant, shape, ms, gflops: flop === null ? null : gflops(flop, ms), chosen: true, adapter: rt.adapterName });
+  const row = (kernel: string, variant: string, shape: number[], ms: number, flop: number | null, chosen = true): void => {
+    out.push({ kernel, variant, shape, ms, gflops: flop === null ? null : gflops(flop, ms), chosen, adapter: rt.adapterName });
   };
   const tensors: Tensor[] = [];
   const keep = (t: Tensor): Tensor => (tensors.push(t), t);
 
-  // Convolutions: shape = [P, H, W, Cin, k, stride, Cout].
+  // The 7×7 and 3×3 convs, every kernel variant the adapter runs: shape = [P, H, W, Cin, k, stride, Cout].
   const convs: [string, Tensor, number[], number][] = [
     ['conv_root', w.convRoot, [32, 32, 3], 2],
-    ['conv_proj', w.convProj, [8, 8, W], 1],
-    ['conv1', w.conv1, [8, 8, W], 1],
     ['conv2', w.conv2, [8, 8, W], 1],
-    ['conv3', w.conv3, [8, 8, W], 1],
   ];
+  const chosenConv = conv2dVariant(rt);
+  const variants = CONV2D_VARIANTS.filter((v) => v === 'blocked' || chosenConv === 'subgroup');
   for (const [name, kernel, [h, wd, cin], stride] of convs) {
     const [k, , , cout] = kernel.shape;
     const x = keep(rand([P, h, wd, cin]));
     const ho = Math.ceil(h / stride), wo = Math.ceil(wd / stride);
     const y = keep(rt.empty([P, ho, wo, cout]));
-    const ms = await timeGpu(rt, () => conv2d(rt, x, kernel, { stride, out: y }));
-    row('stem/conv2d', name, [P, h, wd, cin, k, stride, cout], ms, 2 * P * ho * wo * cout * k * k * cin);
+    for (const variant of variants) {
+      const ms = await timeGpu(rt, () => conv2d(rt, x, kernel, { stride, out: y, variant }), 3);
+      row('stem/conv2d', `${name} ${variant}`, [P, h, wd, cin, k, stride, cout], ms, 2 * P * ho * wo * cout * k * k * cin, variant === chosenConv);
+    }
+  }
+  // The 1×1 convs are matmuls [P·64, cin]·[cin, cout]: shape = [M, K, N].
+  for (const [name, kernel] of [['conv_proj', w.convProj], ['conv1', w.conv1], ['conv3', w.conv3]] as const) {
+    const [cin, cout] = kernel.shape;
+    const x = keep(rand([P * 64, cin])), y = keep(rt.empty([P * 64, cout]));
+    const ms = await timeGpu(rt, () => matmul(rt, x, kernel, { out: y }), 3);
+    row('stem/matmul', `${name} ${matmulVariant(rt, P * 64, cin, cout)}`, [P * 64, cin, cout], ms, 2 * P * 64 * cin * cout);
   }
 
   // GroupNorms: shape = [P, spatial, C].
@@ -52,12 +61,12 @@ export const bench: KernelBench = async (rt, { quick }) => {
   for (const [name, s, c, relu, res] of norms) {
     const x = keep(rand([P, s, c])), y = keep(rt.empty([P, s, c])), r = res ? keep(rand([P, s, c])) : undefined;
     const scale = c === W ? keep(rt.upload(new Float32Array(W).fill(1))) : one, bias = c === W ? keep(rt.zeros([W])) : zero;
-    const ms = await timeGpu(rt, () => groupNorm(rt, x, scale, bias, { eps: 1e-4, relu, residual: r, out: y }));
+    const ms = await timeGpu(rt, () => groupNorm(rt, x, scale, bias, { eps: 1e-4, relu, residual: r, out: y }), 3);
     row('stem/groupnorm', name, [P, s, c], ms, null);
   }
 
   const px = keep(rand([P, 16, 16, W])), py = keep(rt.empty([P, 8, 8, W]));
-  row('stem/maxpool', '3x3/2', [P, 16, 16, W], await timeGpu(rt, () => maxPool(rt, px, { out: py })), null);
+  row('stem/maxpool', '3x3/2', [P, 16, 16, W], await timeGpu(rt, () => maxPool(rt, px, { out: py }), 3), null);
 
   const patches = keep(rand([P, 32 * 32 * 3]));
   const macs = 256 * 49 * 3 * W + 64 * W * 4 * W + 64 * W * W + 64 * 9 * W * W + 64 * W * 4 * W;

@@ -1,9 +1,9 @@
 import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
 import { MusiqError } from '../runtime/errors.ts';
 
-const WG = 64; // conv2d.wgsl's workgroup size
-const ROWS = 8; // output pixels per invocation
-const COLS4 = 2; // vec4 output-channel columns per invocation
+/** blocked: conv2d.wgsl, any adapter. subgroup: conv2d_subgroup.wgsl, CPU adapters with ≥ 8-lane subgroups. */
+export const CONV2D_VARIANTS = ['blocked', 'subgroup'] as const;
+export type Conv2dVariant = (typeof CONV2D_VARIANTS)[number];
 
 /** SAME padding (TF/XLA): out = ceil(in / stride); the smaller half of the total pad goes before. */
 export function samePadding(size: number, k: number, stride: number): { out: number; before: number } {
@@ -17,6 +17,24 @@ export interface Conv2dOptions {
   inputShape?: readonly [number, number, number, number];
   /** Written instead of a new tensor; must hold P·Ho·Wo·Cout values (its shape is kept). */
   out?: Tensor;
+  /** Force a kernel (tests, benchmarks); by default the adapter decides. */
+  variant?: Conv2dVariant;
+}
+
+/** Why the subgroup kernel cannot run here, or undefined. It broadcasts from lanes 0..7. */
+function subgroupProblem(rt: Runtime): string | undefined {
+  if (!rt.features.has('subgroups')) return 'the adapter has no subgroups';
+  const min = (rt.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo?.subgroupMinSize;
+  return min !== undefined && min >= 8 ? undefined : `subgroups may be narrower than 8 lanes (min ${min ?? 'unknown'})`;
+}
+
+/**
+ * The subgroup kernel is built for CPU backends, where loads cost more than arithmetic; GPUs
+ * get the register-blocked kernel with 64-invocation workgroups.
+ */
+export function conv2dVariant(rt: Runtime): Conv2dVariant {
+  const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
+  return cpu && subgroupProblem(rt) === undefined ? 'subgroup' : 'blocked';
 }
 
 /**
@@ -25,26 +43,44 @@ export interface Conv2dOptions {
  */
 export function conv2d(rt: Runtime, x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   const stride = opts.stride ?? 1;
+  if (!opts.inputShape && x.shape.length !== 4) throw new MusiqError(`conv2d: input shape [${x.shape.join(', ')}] is not [P, H, W, C]`);
   const [p, h, wd, cin] = opts.inputShape ?? (x.shape as [number, number, number, number]);
   if (w.shape.length !== 4) throw new MusiqError(`conv2d: kernel shape [${w.shape.join(', ')}] is not [kh, kw, cin, cout]`);
   const [kh, kw, kcin, cout] = w.shape;
-  if (!opts.inputShape && x.shape.length !== 4) throw new MusiqError(`conv2d: input shape [${x.shape.join(', ')}] is not [P, H, W, C]`);
   if (p * h * wd * cin !== x.size) throw new MusiqError(`conv2d: input of ${x.size} values is not [${p}, ${h}, ${wd}, ${cin}]`);
   if (kcin !== cin) throw new MusiqError(`conv2d: kernel expects ${kcin} input channels, input has ${cin}`);
   if (cout % 4 !== 0 || cout === 0) throw new MusiqError(`conv2d: output channels ${cout} are not a positive multiple of 4`);
   if (!Number.isInteger(stride) || stride < 1) throw new MusiqError(`conv2d: bad stride ${stride}`);
+  const variant = opts.variant ?? conv2dVariant(rt);
+  const why = variant === 'subgroup' ? subgroupProblem(rt) : undefined;
+  if (why) throw new MusiqError(`conv2d: the subgroup kernel cannot run here: ${why}`);
   const py = samePadding(h, kh, stride), px = samePadding(wd, kw, stride);
   const rows = p * py.out * px.out;
   const out = opts.out ?? rt.empty([p, py.out, px.out, cout]);
   if (out.size !== rows * cout) throw new MusiqError(`conv2d: output tensor holds ${out.size} values, needs ${rows * cout}`);
-  const cout4 = cout / 4, colBlocks = Math.ceil(cout4 / COLS4);
-  const invocations = Math.ceil(rows / ROWS) * colBlocks;
-  rt.dispatch({
-    kernel: 'conv2d',
-    uniforms: uniforms([rows, h, wd, cin, py.out, px.out, cout4, colBlocks, kh, kw, stride, py.before, px.before]),
-    buffers: [x, w, out],
-    workgroups: grid(Math.ceil(invocations / WG)),
-    label: `conv2d ${kh}x${kw}/${stride} ${cin}→${cout}`,
-  });
+  if (out === x || out === w) throw new MusiqError('conv2d: output may not alias an input');
+  if (rows === 0) return out;
+  const cout4 = cout / 4;
+  const label = `conv2d ${kh}x${kw}/${stride} ${cin}→${cout}`;
+  if (variant === 'subgroup') {
+    // conv2d_subgroup.wgsl: 8-lane workgroups, each 16 pixels × 8 vec4 channel columns.
+    rt.dispatch({
+      kernel: 'conv2d_subgroup',
+      uniforms: uniforms([rows, h, wd, cin, py.out, px.out, cout4, kh * kw * cin, kh, kw, stride, py.before, px.before]),
+      buffers: [x, w, out],
+      workgroups: [...grid(Math.ceil(rows / 16)), Math.ceil(cout4 / 8)],
+      label,
+    });
+  } else {
+    // conv2d.wgsl: 64-invocation workgroups, each invocation 8 pixels × 2 vec4 channel columns.
+    const colBlocks = Math.ceil(cout4 / 2);
+    rt.dispatch({
+      kernel: 'conv2d',
+      uniforms: uniforms([rows, h, wd, cin, py.out, px.out, cout4, colBlocks, kh, kw, stride, py.before, px.before]),
+      buffers: [x, w, out],
+      workgroups: grid(Math.ceil((Math.ceil(rows / 8) * colBlocks) / 64)),
+      label,
+    });
+  }
   return out;
 }

@@ -1,11 +1,14 @@
 // The ResNet patch stem (spec §3.2) on the GPU, batched over patches:
 // conv_root 7×7/2 → GN → ReLU → max-pool 3×3/2 → bottleneck unit (projection + 1×1, 3×3, 1×1).
+// The 1×1 convs are matmuls over [P·64, cin] (the shared, per-adapter-tuned kernel); tensors are
+// allocated in the shape their consumer reads (2-D for a matmul, [P, …] for a GroupNorm).
 import { MusiqError } from '../runtime/errors.ts';
 import type { Runtime, Tensor } from '../runtime/runtime.ts';
 import type { StemWeights } from '../musiq/stem-weights.ts';
 import { conv2d } from './conv2d.ts';
 import { groupNorm } from './groupnorm.ts';
 import { maxPool } from './maxpool.ts';
+import { matmul } from './matmul.ts';
 
 const PATCH = 32;
 const ROOT_EPS = 1e-6; // gn_root: flax.nn's default
@@ -35,28 +38,29 @@ export function stem(rt: Runtime, w: StemWeights, patches: Tensor): Tensor {
   }
   if (p > stemChunkSize(rt, W)) throw new MusiqError(`stem: ${p} patches exceed this adapter's chunk of ${stemChunkSize(rt, W)} (split the call)`);
 
+  const px = (PATCH / 4) ** 2; // pixels after the pool
   const root = conv2d(rt, patches, w.convRoot, { stride: 2, inputShape: [p, PATCH, PATCH, 3] });
   const rootN = groupNorm(rt, root, w.gnRoot.scale, w.gnRoot.bias, { eps: ROOT_EPS, relu: true });
   root.dispose();
-  const x = maxPool(rt, rootN, { window: 3, stride: 2 });
+  const x = maxPool(rt, rootN, { window: 3, stride: 2, out: rt.empty([p * px, W]) });
   rootN.dispose();
 
-  const proj = conv2d(rt, x, w.convProj);
+  const proj = matmul(rt, x, w.convProj, { out: rt.empty([p, px, 4 * W]) });
   const residual = groupNorm(rt, proj, w.gnProj.scale, w.gnProj.bias, { eps: UNIT_EPS });
   proj.dispose();
 
-  const c1 = conv2d(rt, x, w.conv1);
+  const c1 = matmul(rt, x, w.conv1, { out: rt.empty([p, px, W]) });
   x.dispose();
-  const a1 = groupNorm(rt, c1, w.gn1.scale, w.gn1.bias, { eps: UNIT_EPS, relu: true });
+  const a1 = groupNorm(rt, c1, w.gn1.scale, w.gn1.bias, { eps: UNIT_EPS, relu: true, out: rt.empty([p, 8, 8, W]) });
   c1.dispose();
   const c2 = conv2d(rt, a1, w.conv2);
   a1.dispose();
-  const a2 = groupNorm(rt, c2, w.gn2.scale, w.gn2.bias, { eps: UNIT_EPS, relu: true });
+  const a2 = groupNorm(rt, c2, w.gn2.scale, w.gn2.bias, { eps: UNIT_EPS, relu: true, out: rt.empty([p * px, W]) });
   c2.dispose();
-  const c3 = conv2d(rt, a2, w.conv3);
+  const c3 = matmul(rt, a2, w.conv3, { out: rt.empty([p, px, 4 * W]) });
   a2.dispose();
 
-  const out = rt.empty([p, (PATCH / 4) ** 2 * 4 * W]);
+  const out = rt.empty([p, px * 4 * W]);
   groupNorm(rt, c3, w.gn3.scale, w.gn3.bias, { eps: UNIT_EPS, residual, out });
   c3.dispose();
   residual.dispose();

@@ -9,17 +9,23 @@ export interface GroupNormWeights {
   bias: Tensor;
 }
 
-/** Conv kernels are standardised, HWIO [kh, kw, cin, cout] (= K×N row-major for implicit GEMM). */
+/**
+ * Conv kernels are standardised. The 7×7 and 3×3 ones keep HWIO [kh, kw, cin, cout] (K×N
+ * row-major for the implicit-GEMM conv); the 1×1 ones are plain [cin, cout] matmul weights.
+ */
 export interface StemWeights {
   stemWidth: number;
   convRoot: Tensor;
   gnRoot: GroupNormWeights;
+  /** [W, 4W] */
   convProj: Tensor;
   gnProj: GroupNormWeights;
+  /** [W, W] */
   conv1: Tensor;
   gn1: GroupNormWeights;
   conv2: Tensor;
   gn2: GroupNormWeights;
+  /** [W, 4W] */
   conv3: Tensor;
   gn3: GroupNormWeights;
 }
@@ -97,7 +103,8 @@ export async function uploadStemWeights(rt: Runtime, read: (key: string) => Prom
   };
   const conv = (key: string): Tensor => {
     const shape = shapes.get(key) as [number, number, number, number];
-    return put(standardizeConv(host.get(key)!, shape), shape);
+    const [kh, kw, cin, cout] = shape;
+    return put(standardizeConv(host.get(key)!, shape), kh === 1 && kw === 1 ? [cin, cout] : shape);
   };
   const gn = (name: string): GroupNormWeights => {
     const c = shapes.get(`${name}/scale`)![3];

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gpu } from '../gpu.ts';
-import { conv2d } from '../../src/kernels/conv2d.ts';
+import { CONV2D_VARIANTS, conv2d, conv2dVariant } from '../../src/kernels/conv2d.ts';
 import { conv2dRef } from '../../src/kernels/conv2d.ref.ts';
 import { MusiqError } from '../../src/runtime/errors.ts';
 import { randomArray } from '../../tools/random.ts';
@@ -21,27 +21,36 @@ const cases: Case[] = [
   [1, 8, 8, 32, 1, 1, 128], // tiny checkpoint's conv3
 ];
 
-for (const [p, h, w, cin, k, stride, cout] of cases) {
-  test(`conv2d [${p},${h},${w},${cin}] ⊛ ${k}x${k}x${cin}x${cout} stride ${stride}`, async () => {
-    const rt = await gpu();
-    const seed = p * 1000 + h * 100 + cin * 10 + k;
-    const x = randomArray(p * h * w * cin, seed), kernel = randomArray(k * k * cin * cout, seed + 1);
-    const tx = rt.upload(x, [p, h, w, cin]), tk = rt.upload(kernel, [k, k, cin, cout]);
-    const ty = conv2d(rt, tx, tk, { stride });
-    const ref = conv2dRef(x, [p, h, w, cin], kernel, [k, k, cin, cout], stride);
-    assert.equal([...ty.shape], ref.shape);
-    const got = await rt.read(ty);
-    // Each output is a sum of K = k·k·cin products of exact f32 inputs; any summation order
-    // is within γ_K·Σ|x||w| (γ_K = K·u/(1 − K·u), Higham Thm 3.1) of the exact value.
-    // A wrong tap or channel changes an output by O(|x||w|) ≫ this bound.
-    const bound = conv2dRef(x.map(Math.abs), [p, h, w, cin], kernel.map(Math.abs), [k, k, cin, cout], stride).out;
-    const K = k * k * cin, gamma = (K * U) / (1 - K * U);
-    let worst = 0;
-    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref.out[i]) / (gamma * bound[i] + 1e-30));
-    assert.ok(worst <= 1, `error ${worst.toFixed(2)}× the bound`);
-    for (const t of [tx, tk, ty]) t.dispose();
-  });
-}
+for (const variant of CONV2D_VARIANTS)
+  for (const [p, h, w, cin, k, stride, cout] of cases) {
+    test(`conv2d ${variant} [${p},${h},${w},${cin}] ⊛ ${k}x${k}x${cin}x${cout} stride ${stride}`, async () => {
+      const rt = await gpu();
+      if (variant === 'subgroup' && !rt.features.has('subgroups')) return console.log('  (skipped: no subgroups on this adapter)');
+      const seed = p * 1000 + h * 100 + cin * 10 + k;
+      const x = randomArray(p * h * w * cin, seed), kernel = randomArray(k * k * cin * cout, seed + 1);
+      const tx = rt.upload(x, [p, h, w, cin]), tk = rt.upload(kernel, [k, k, cin, cout]);
+      const ty = conv2d(rt, tx, tk, { stride, variant });
+      const ref = conv2dRef(x, [p, h, w, cin], kernel, [k, k, cin, cout], stride);
+      assert.equal([...ty.shape], ref.shape);
+      const got = await rt.read(ty);
+      // Each output is a sum of K = k·k·cin products of exact f32 inputs; any summation order
+      // is within γ_K·Σ|x||w| (γ_K = K·u/(1 − K·u), Higham Thm 3.1) of the exact value.
+      // A wrong tap or channel changes an output by O(|x||w|) ≫ this bound.
+      const bound = conv2dRef(x.map(Math.abs), [p, h, w, cin], kernel.map(Math.abs), [k, k, cin, cout], stride).out;
+      const K = k * k * cin, gamma = (K * U) / (1 - K * U);
+      let worst = 0;
+      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref.out[i]) / (gamma * bound[i] + 1e-30));
+      assert.ok(worst <= 1, `error ${worst.toFixed(2)}× the bound`);
+      for (const t of [tx, tk, ty]) t.dispose();
+    });
+  }
+
+test('conv2d picks the subgroup kernel only on CPU adapters with 8-lane subgroups', async () => {
+  const rt = await gpu();
+  const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
+  const min = (rt.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo?.subgroupMinSize ?? 0;
+  assert.is(conv2dVariant(rt), cpu && rt.features.has('subgroups') && min >= 8 ? 'subgroup' : 'blocked');
+});
 
 test('conv2d writes into a given output and reads an explicit input shape', async () => {
   const rt = await gpu();
@@ -57,13 +66,14 @@ test('conv2d writes into a given output and reads an explicit input shape', asyn
 
 test('conv2d rejects bad shapes with a MusiqError', async () => {
   const rt = await gpu();
-  const x = rt.zeros([1, 4, 4, 3]);
+  const x = rt.zeros([1, 4, 4, 3]), x4 = rt.zeros([1, 4, 4, 4]);
   const bad: [call: () => unknown, why: RegExp][] = [
     [() => conv2d(rt, x, rt.zeros([3, 3, 3, 6])), /multiple of 4/],
     [() => conv2d(rt, x, rt.zeros([3, 3, 4, 8])), /input channels/],
     [() => conv2d(rt, x, rt.zeros([3, 3, 3, 8]), { stride: 0 }), /stride/],
     [() => conv2d(rt, rt.zeros([16, 3]), rt.zeros([3, 3, 3, 8])), /not \[P, H, W, C\]/],
     [() => conv2d(rt, x, rt.zeros([3, 3, 3, 8]), { out: rt.zeros([5]) }), /output tensor/],
+    [() => conv2d(rt, x4, rt.zeros([3, 3, 4, 4]), { out: x4 }), /alias/],
   ];
   for (const [f, why] of bad) assert.throws(f, (e: Error) => e instanceof MusiqError && why.test(e.message));
 });
