@@ -43,17 +43,13 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     a20 += v2 * w0; a21 += v2 * w1;
     a30 += v3 * w0; a31 += v3 * w1;
   }
-  store(m0, col, a00, a01);
-  store(m0 + 1u, col, a10, a11);
-  store(m0 + 2u, col, a20, a21);
-  store(m0 + 3u, col, a30, a31);
-}
-
-fn store(row: u32, col: u32, v0: vec4f, v1: vec4f) {
-  let n4 = p.N / 4u;
-  if (row >= p.M) { return; }
-  if (col < n4) { y[row * n4 + col] = finish(row * n4 + col, col, v0); }
-  if (col + 1u < n4) { y[row * n4 + col + 1u] = finish(row * n4 + col + 1u, col + 1u, v1); }
+  // Stored by a loop the compiler cannot unroll (see matmul_subgroup.wgsl: compile time).
+  let acc = array<vec4f, 8>(a00, a01, a10, a11, a20, a21, a30, a31);
+  for (var r = 0u; r < min(4u, p.M - m0); r++) {
+    let row = (m0 + r) * n4;
+    if (col < n4) { y[row + col] = finish(row + col, col, acc[2u * r]); }
+    if (col + 1u < n4) { y[row + col + 1u] = finish(row + col + 1u, col + 1u, acc[2u * r + 1u]); }
+  }
 }
 
 fn finish(i: u32, col: u32, acc: vec4f) -> vec4f {

@@ -69,14 +69,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     a15 += dot4(subgroupBroadcast(xvb, 7u), w0, w1, w2, w3);
   }
   if (col >= n4) { return; }
-  store(m0, c, a0); store(m0 + 1u, c, a1); store(m0 + 2u, c, a2); store(m0 + 3u, c, a3);
-  store(m0 + 4u, c, a4); store(m0 + 5u, c, a5); store(m0 + 6u, c, a6); store(m0 + 7u, c, a7);
-  store(m0 + 8u, c, a8); store(m0 + 9u, c, a9); store(m0 + 10u, c, a10); store(m0 + 11u, c, a11);
-  store(m0 + 12u, c, a12); store(m0 + 13u, c, a13); store(m0 + 14u, c, a14); store(m0 + 15u, c, a15);
+  // Stored by a loop the compiler cannot unroll (its length is a runtime value): 16 unrolled
+  // epilogues of per-lane loads and stores made lavapipe take ~4× longer to compile this shader.
+  let acc = array<vec4f, 16>(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15);
+  for (var r = 0u; r < min(16u, p.M - m0); r++) {
+    store(m0 + r, c, acc[r]);
+  }
 }
 
 fn store(row: u32, col: u32, acc: vec4f) {
-  if (row >= p.M) { return; }
   let i = row * (p.N / 4u) + col;
   var v = acc;
   if ((p.flags & MM_BIAS) != 0u) { v += bias[col]; }

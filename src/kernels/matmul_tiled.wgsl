@@ -41,7 +41,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       ws[e / TILE][e % TILE] = wv;
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < STEP; kk++) {
+    // A runtime bound keeps this loop rolled: unrolled, its per-lane workgroup loads made
+    // lavapipe compile the shader for over 10 s. It also stops early on the last, short step.
+    for (var kk = 0u; kk < min(STEP, p.K - k0); kk++) {
       var a: array<f32, 4>;
       var b: array<f32, 4>;
       for (var i = 0u; i < 4u; i++) {
@@ -56,19 +58,22 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     }
     workgroupBarrier();
   }
-  for (var i = 0u; i < 4u; i++) {
-    for (var j = 0u; j < 4u; j++) {
+  // Only the outputs inside Y, by loops of runtime length: unrolled, 16 epilogues of loads and
+  // stores cost lavapipe seconds of compile time. The copy keeps `acc` itself constant-indexed.
+  let out = acc;
+  let rowsLeft = p.M - min(p.M, row0 + lid.y);
+  let colsLeft = p.N - min(p.N, col0 + lid.x);
+  for (var i = 0u; i < min(4u, (rowsLeft + 15u) / 16u); i++) {
+    for (var j = 0u; j < min(4u, (colsLeft + 15u) / 16u); j++) {
       let row = row0 + lid.y + 16u * i;
       let col = col0 + lid.x + 16u * j;
-      if (row < p.M && col < p.N) {
-        var v = acc[i][j];
-        let o = row * p.N + col;
-        if ((p.flags & MM_BIAS) != 0u) { v += bias[col]; }
-        if ((p.flags & MM_GELU) != 0u) { v = gelu_tanh(v); }
-        if ((p.flags & MM_RESIDUAL) != 0u) { v += res[o]; }
-        if ((p.flags & MM_RESIDUAL_IN_Y) != 0u) { v += y[o]; }
-        y[o] = v;
-      }
+      var v = out[i][j];
+      let o = row * p.N + col;
+      if ((p.flags & MM_BIAS) != 0u) { v += bias[col]; }
+      if ((p.flags & MM_GELU) != 0u) { v = gelu_tanh(v); }
+      if ((p.flags & MM_RESIDUAL) != 0u) { v += res[o]; }
+      if ((p.flags & MM_RESIDUAL_IN_Y) != 0u) { v += y[o]; }
+      y[o] = v;
     }
   }
 }
