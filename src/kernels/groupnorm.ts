@@ -1,7 +1,7 @@
 import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
 import { MusiqError } from '../runtime/errors.ts';
 
-const WG = 64; // groupnorm.wgsl's workgroup size
+const WG = 64; // groupnorm.wgsl's and groupnorm_vec4.wgsl's workgroup size
 
 export interface GroupNormOptions {
   /** 1e-6 for gn_root, 1e-4 inside the bottleneck unit (spec §3.2). */
@@ -33,15 +33,36 @@ export function groupNorm(rt: Runtime, x: Tensor, scale: Tensor, bias: Tensor, o
   const out = opts.out ?? rt.empty(x.shape);
   if (out.size !== x.size) throw new MusiqError(`groupNorm: output tensor holds ${out.size} values, input ${x.size}`);
   if (out === x || out === opts.residual) throw new MusiqError('groupNorm: output may not alias an input');
-  const total = patches * groups;
-  rt.dispatch({
-    kernel: 'groupnorm',
-    entry: opts.residual ? 'main_residual' : 'main',
-    constants: opts.residual ? {} : { RELU: opts.relu ? 1 : 0 },
-    uniforms: uniforms([total, spatial, channels, groups, { f32: opts.eps }]),
-    buffers: opts.residual ? [x, scale, bias, out, opts.residual] : [x, scale, bias, out],
-    workgroups: grid(Math.ceil(total / WG)),
-    label: `groupnorm ${channels}${opts.residual ? '+res' : ''}${opts.relu || opts.residual ? '+relu' : ''}`,
-  });
+  const cpg = channels / groups;
+  const label = `groupnorm ${channels}${opts.residual ? '+res' : ''}${opts.relu || opts.residual ? '+relu' : ''}`;
+  const entry = opts.residual ? 'main_residual' : 'main';
+  const buffers = opts.residual ? [x, scale, bias, out, opts.residual] : [x, scale, bias, out];
+  const constants: Record<string, number> = opts.residual ? {} : { RELU: opts.relu ? 1 : 0 };
+  if (channels % 4 === 0 && (cpg <= 2 || cpg % 4 === 0)) {
+    // groupnorm_vec4.wgsl: one invocation per patch and unit of max(cpg, 4) channels.
+    const unit = Math.max(cpg, 4);
+    const units = (patches * channels) / unit;
+    rt.dispatch({
+      kernel: 'groupnorm_vec4',
+      entry,
+      constants: { ...constants, CPG: cpg },
+      uniforms: uniforms([units, spatial, channels / 4, unit / 4, { f32: opts.eps }]),
+      buffers,
+      workgroups: grid(Math.ceil(units / WG)),
+      label,
+    });
+  } else {
+    // groupnorm.wgsl: one invocation per patch and group, any channel count.
+    const total = patches * groups;
+    rt.dispatch({
+      kernel: 'groupnorm',
+      entry,
+      constants,
+      uniforms: uniforms([total, spatial, channels, groups, { f32: opts.eps }]),
+      buffers,
+      workgroups: grid(Math.ceil(total / WG)),
+      label,
+    });
+  }
   return out;
 }

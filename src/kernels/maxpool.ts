@@ -22,11 +22,14 @@ export function maxPool(rt: Runtime, x: Tensor, opts: MaxPoolOptions = {}): Tens
   const total = p * py.out * px.out * c;
   const out = opts.out ?? rt.empty([p, py.out, px.out, c]);
   if (out.size !== total) throw new MusiqError(`maxPool: output tensor holds ${out.size} values, needs ${total}`);
+  // 4 channels per invocation when they divide evenly (maxpool.wgsl's main_vec4).
+  const lanes = c % 4 === 0 ? 4 : 1;
   rt.dispatch({
     kernel: 'maxpool',
-    uniforms: uniforms([total, h, w, c, py.out, px.out, k, stride, py.before, px.before]),
+    entry: lanes === 4 ? 'main_vec4' : 'main',
+    uniforms: uniforms([total / lanes, h, w, c / lanes, py.out, px.out, k, stride, py.before, px.before]),
     buffers: [x, out],
-    workgroups: grid(Math.ceil(total / WG)),
+    workgroups: grid(Math.ceil(total / lanes / WG)),
     label: `maxpool ${k}x${k}/${stride}`,
   });
   return out;

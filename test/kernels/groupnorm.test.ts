@@ -25,6 +25,10 @@ const cases: Case[] = [
   { name: 'gn_root W=32 (1 ch/group)', shape: [2, 256, 32], eps: 1e-6, data: uniform },
   { name: 'gn3 4W=256 (8 ch/group) + residual + ReLU', shape: [2, 64, 256], eps: 1e-4, data: uniform, residual: true },
   { name: 'primes: 3 groups of 3 channels, 7 positions', shape: [5, 7, 9], groups: 3, eps: 1e-4, data: uniform },
+  // Channels a multiple of 4 but 3 per group: the per-group (scalar) kernel.
+  { name: '4 groups of 3 channels + ReLU', shape: [2, 5, 12], groups: 4, eps: 1e-4, data: uniform, relu: true },
+  // One group of 8: a unit of two vec4s.
+  { name: 'one group of 8 channels', shape: [3, 5, 8], groups: 1, eps: 1e-6, data: uniform },
   // Zero-variance groups: the output must be exactly the bias (eps keeps rsqrt finite).
   { name: 'constant groups', shape: [2, 64, 64], eps: 1e-4, data: (n) => new Float32Array(n).fill(3.25) },
   // Spread ~1e-3: var ≈ eps, so eps visibly shapes the output.

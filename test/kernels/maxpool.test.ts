@@ -10,7 +10,8 @@ type Case = [p: number, h: number, w: number, c: number, k: number, stride: numb
 const cases: Case[] = [
   [1, 1, 1, 1, 3, 2], // a window of one real tap
   [2, 16, 16, 64, 3, 2], // the stem: 16→8, padding 0 before / 1 after
-  [3, 7, 5, 13, 3, 2], // odd sizes: padding 1 before / 1 after
+  [3, 7, 5, 13, 3, 2], // odd sizes: padding 1 before / 1 after, one channel per invocation
+  [2, 7, 6, 8, 3, 2], // 4 channels per invocation, odd height
   [1, 9, 4, 3, 2, 3], // stride larger than the window
 ];
 

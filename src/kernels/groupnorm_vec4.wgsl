@@ -1,0 +1,113 @@
+// groupnorm.wgsl's GroupNorm, reading and writing 4 channels per access, for C % 4 == 0 and
+// CPG (channels per group) 1, 2 or a multiple of 4 — every MUSIQ GroupNorm. On CPU backends a
+// load costs a loop over the lanes whatever its width, so vec4 accesses cut the dominant cost ~4×.
+// One invocation owns one patch's "unit" of max(CPG, 4) consecutive channels: 4 groups of 1,
+// 2 groups of 2, or one whole group. Same numerics as groupnorm.wgsl: statistics of
+// d = x − shift (shift = the group's first value), centred variance, y = (d − dmean)·rstd·s + b.
+struct Params {
+  units: u32,    // P · C / max(CPG, 4)
+  spatial: u32,
+  channels4: u32, // C / 4
+  unit4: u32,    // vec4s per unit: max(CPG, 4) / 4
+  eps: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<vec4f>;
+@group(0) @binding(2) var<storage, read> scale: array<vec4f>;
+@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> y: array<vec4f>;
+@group(0) @binding(5) var<storage, read> r: array<vec4f>;
+
+override CPG: u32 = 2u;
+override RELU: bool = false;
+const WG = 64u;
+
+// Each component's group total, given per-component partial sums: the 4 components are 4
+// groups (CPG 1), 2 groups of 2 (CPG 2), or one group (CPG ≥ 4).
+fn groupSum(s: vec4f) -> vec4f {
+  if (CPG == 1u) { return s; }
+  if (CPG == 2u) { return vec4f(s.x + s.y, s.x + s.y, s.z + s.w, s.z + s.w); }
+  return vec4f(s.x + s.y + s.z + s.w);
+}
+
+// Each component's shift: the first value of its group, from the unit's first vec4.
+fn groupFirst(v: vec4f) -> vec4f {
+  if (CPG == 1u) { return v; }
+  if (CPG == 2u) { return v.xxzz; }
+  return v.xxxx;
+}
+
+struct Unit {
+  first: u32, // vec4 index of the unit at the patch's first position
+  c4: u32,    // the unit's first vec4 of channels
+  ok: bool,
+}
+
+fn unit(wid: vec3u, nwg: vec3u, li: u32) -> Unit {
+  let id = (wid.x + wid.y * nwg.x) * WG + li;
+  let perPatch = p.channels4 / p.unit4;
+  let c4 = (id % perPatch) * p.unit4;
+  return Unit((id / perPatch) * p.spatial * p.channels4 + c4, c4, id < p.units);
+}
+
+struct Stats {
+  shift: vec4f,
+  dmean: vec4f,
+  rstd: vec4f,
+}
+
+fn stats(u: Unit) -> Stats {
+  let n = f32(p.spatial * CPG);
+  var st: Stats;
+  st.shift = groupFirst(x[u.first]);
+  var sum = vec4f();
+  for (var s = 0u; s < p.spatial; s++) {
+    let at = u.first + s * p.channels4;
+    for (var j = 0u; j < p.unit4; j++) { sum += x[at + j] - st.shift; }
+  }
+  st.dmean = groupSum(sum) / n;
+  var sq = vec4f();
+  for (var s = 0u; s < p.spatial; s++) {
+    let at = u.first + s * p.channels4;
+    for (var j = 0u; j < p.unit4; j++) {
+      let d = (x[at + j] - st.shift) - st.dmean;
+      sq += d * d;
+    }
+  }
+  st.rstd = inverseSqrt(groupSum(sq) / n + p.eps);
+  return st;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let u = unit(wid, nwg, li);
+  if (!u.ok) { return; }
+  let st = stats(u);
+  for (var j = 0u; j < p.unit4; j++) {
+    let a = st.rstd * scale[u.c4 + j];
+    let b = bias[u.c4 + j];
+    for (var s = 0u; s < p.spatial; s++) {
+      let i = u.first + s * p.channels4 + j;
+      var v = ((x[i] - st.shift) - st.dmean) * a + b;
+      if (RELU) { v = max(v, vec4f()); }
+      y[i] = v;
+    }
+  }
+}
+
+// y = ReLU(GN(x) + r), the bottleneck unit's end.
+@compute @workgroup_size(WG)
+fn main_residual(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let u = unit(wid, nwg, li);
+  if (!u.ok) { return; }
+  let st = stats(u);
+  for (var j = 0u; j < p.unit4; j++) {
+    let a = st.rstd * scale[u.c4 + j];
+    let b = bias[u.c4 + j];
+    for (var s = 0u; s < p.spatial; s++) {
+      let i = u.first + s * p.channels4 + j;
+      y[i] = max(((x[i] - st.shift) - st.dmean) * a + b + r[i], vec4f());
+    }
+  }
+}
