@@ -58,6 +58,16 @@ test('freed buffers are reused only after a submit', async () => {
   c.dispose();
 });
 
+test('uniform buffers never come back as storage tensors', async () => {
+  const rt = await gpu();
+  const a = rt.upload(new Float32Array(16384).fill(1)); // 64 KiB: the uniform chunk's size
+  axpby(rt, a, a, 1, 1).dispose();
+  rt.flush();
+  const b = rt.empty([16384]); // same bucket as the released uniform chunk
+  const y = axpby(rt, a, a, 2, 0, b);
+  assert.is((await rt.read(y))[16383], 2);
+});
+
 test('openDevice without WebGPU says what to install', async () => {
   try {
     await openDevice(undefined);

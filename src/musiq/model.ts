@@ -10,7 +10,7 @@ import { stem, stemChunkSize } from '../kernels/stem.ts';
 import { matmul } from '../kernels/matmul.ts';
 import { layernorm } from '../kernels/layernorm.ts';
 import { attention } from '../kernels/attention.ts';
-import { embedTokens } from '../kernels/embed.ts';
+import { embedTokens, checkTokenIds } from '../kernels/embed.ts';
 import { softmaxRows } from '../kernels/softmax.ts';
 
 const LN_EPS = 1e-6;
@@ -41,6 +41,8 @@ export interface MusiqWeights {
   norm: [Tensor, Tensor];
   head: Tensor;
   headBias: Tensor;
+  /** ImageNet checkpoints may carry Dense+tanh before the head (spec §3.7); one row, so it runs on the CPU. */
+  preLogits?: { kernel: Float32Array; bias: Float32Array };
 }
 
 export interface ForwardResult {
@@ -127,9 +129,10 @@ export class MusiqModel {
         cls: keep(await up('Transformer/cls', [d.hidden])),
         layers,
         norm: [keep(await up('Transformer/encoder_norm/scale', [d.hidden])), keep(await up('Transformer/encoder_norm/bias', [d.hidden]))],
-        head: keep(await up('head/kernel', [d.hidden, d.numClasses])),
+        head: keep(await up('head/kernel', [d.preLogits || d.hidden, d.numClasses])),
         headBias: keep(await up('head/bias', [d.numClasses])),
       };
+      if (d.preLogits) weights.preLogits = { kernel: await read('pre_logits/kernel'), bias: await read('pre_logits/bias') };
       await rt.sync();
       return new MusiqModel(rt, d, ckpt.variant, weights);
     } catch (e) {
@@ -197,6 +200,7 @@ export class MusiqModel {
     const { rt, dims } = this;
     const w = this.#w();
     if (input.tokens < 1) throw new MusiqError('musiq: an image gives at least one patch; got none');
+    checkTokenIds(input.spatial, input.scaleIds, dims.posGrid * dims.posGrid, dims.numScales);
     const t0 = performance.now();
     const spatial = rt.upload(input.spatial, [input.tokens], 'u32');
     const scaleIds = rt.upload(input.scaleIds, [input.tokens], 'u32');
@@ -213,14 +217,13 @@ export class MusiqModel {
       rt.flush();
     });
     // Only the CLS token (row 0) is read out: normalise and classify that row alone.
-    const cls = rt.empty([1, dims.hidden]);
-    rt.copy(x, cls, dims.hidden);
+    const normed = layernorm(rt, x, w.norm[0], w.norm[1], LN_EPS, undefined, 1);
     x.dispose();
-    const normed = layernorm(rt, cls, w.norm[0], w.norm[1], LN_EPS);
-    cls.dispose();
-    const logits = matmul(rt, normed, w.head, { bias: w.headBias });
-    const probs = dims.numClasses > 1 ? softmaxRows(rt, logits) : undefined;
     const embedding = (await rt.read(normed)) as Float32Array;
+    const headIn = w.preLogits ? rt.upload(denseTanh(embedding, w.preLogits.kernel, w.preLogits.bias), [1, dims.preLogits]) : normed;
+    const logits = matmul(rt, headIn, w.head, { bias: w.headBias });
+    if (headIn !== normed) headIn.dispose();
+    const probs = dims.numClasses > 1 ? softmaxRows(rt, logits) : undefined;
     const result: ForwardResult = { logits: (await rt.read(logits)) as Float32Array, embedding, ms: { stem: t1 - t0, encoder: 0 } };
     if (probs) {
       result.probabilities = (await rt.read(probs)) as Float32Array;
@@ -265,4 +268,16 @@ export function clsAttention(qkv: Float32Array, tokens: number, dims: MusiqDims)
     for (let t = 0; t < tokens; t++) avg[t] += logits[t] / sum / heads;
   }
   return avg;
+}
+
+/** tanh(x·W + b) for one row, in float64 (the optional imagenet pre_logits layer). */
+function denseTanh(x: Float32Array, w: Float32Array, b: Float32Array): Float32Array {
+  const n = b.length;
+  const y = new Float32Array(n);
+  for (let j = 0; j < n; j++) {
+    let s = b[j];
+    for (let i = 0; i < x.length; i++) s += x[i] * w[i * n + j];
+    y[j] = Math.tanh(s);
+  }
+  return y;
 }

@@ -94,6 +94,8 @@ export class Runtime {
   #pass: GPUComputePassEncoder | undefined;
   #batchLabels: string[] = [];
   #uniformChunks: { buffer: GPUBuffer; data: Uint8Array; used: number }[] = [];
+  #uniformFree: GPUBuffer[] = []; // uniform chunks are not storage buffers: never mix them into #free
+  #uniformReleased: GPUBuffer[] = [];
   #scopes: PendingScope[] = [];
   #uncaptured: string[] = [];
   #lost: string | undefined;
@@ -242,7 +244,7 @@ export class Runtime {
     this.#scopes.push({ label: labels || 'copy', error: this.device.popErrorScope() });
     // Mapping may only start once the submit that fills the buffer is queued.
     if (timing) this.#timingReads.push(timing());
-    for (const c of this.#uniformChunks) this.#released.push(c.buffer);
+    for (const c of this.#uniformChunks) this.#uniformReleased.push(c.buffer);
     this.#uniformChunks = [];
     this.#encoder = undefined;
     this.#batchLabels = [];
@@ -320,6 +322,8 @@ export class Runtime {
       else this.#free.set(b.size, [b]);
     }
     this.#released = [];
+    this.#uniformFree.push(...this.#uniformReleased);
+    this.#uniformReleased = [];
   }
 
   #encoderForCopy(): GPUCommandEncoder {
@@ -353,7 +357,7 @@ export class Runtime {
     const size = Math.ceil(data.byteLength / 16) * 16;
     let chunk = this.#uniformChunks.at(-1);
     if (!chunk || chunk.used + size > UNIFORM_CHUNK) {
-      const buffer = this.#free.get(UNIFORM_CHUNK)?.pop() ?? this.device.createBuffer({ size: UNIFORM_CHUNK, usage: 0x40 /* UNIFORM */ | 0x8 });
+      const buffer = this.#uniformFree.pop() ?? this.device.createBuffer({ size: UNIFORM_CHUNK, usage: 0x40 /* UNIFORM */ | 0x8 });
       chunk = { buffer, data: new Uint8Array(UNIFORM_CHUNK), used: 0 };
       this.#uniformChunks.push(chunk);
     }
