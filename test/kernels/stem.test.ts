@@ -6,6 +6,9 @@ import { stemRef } from '../../src/kernels/stem.ref.ts';
 import { disposeStemWeights, standardizeConv, stemKeyShapes, uploadStemWeights } from '../../src/musiq/stem-weights.ts';
 import { MusiqError } from '../../src/runtime/errors.ts';
 import { randomArray } from '../../tools/random.ts';
+import { readFileSync } from 'node:fs';
+import { openNpz } from '../../src/npz/npz.ts';
+import { bytesSource } from '../../src/npz/source.ts';
 
 const PATCH = 32 * 32 * 3;
 
@@ -67,6 +70,53 @@ async function checkStem(width: number, kinds: string[]): Promise<void> {
 
 test('stem W=32 (tiny checkpoints) vs the float64 reference', () => checkStem(32, ['random', 'constant', 'zero', 'faint', 'large']));
 test('stem W=64 (real checkpoints) vs the float64 reference', () => checkStem(64, ['random', 'zero']));
+
+// The shared fixture's patch embeddings come from an independent float32 PyTorch port of the
+// original: run the real tiny checkpoint's stem (W = 32) on a few of its valid patches, apply the
+// embedding on the CPU in float64 and compare. The fixture is float32, so 1e-4·(1 + |expected|)
+// (the model reference tests' stage tolerance: f32 rounding of 8192-term sums and GroupNorms)
+// — a channel-order, padding or eps mistake moves embeddings by far more.
+test('stem of the tiny checkpoint reproduces the fixture patch embeddings (independent PyTorch port)', async () => {
+  const rt = await gpu();
+  const open = async (path: string) => {
+    const url = new URL(`../fixtures/${path}`, import.meta.url);
+    return openNpz(bytesSource(path, readFileSync(url)));
+  };
+  const ckpt = await open('checkpoints/tiny_koniq_s0.npz');
+  const inter = await open('intermediates/tiny_koniq_s0__grad_512x384_png.npz');
+  const read = (key: string) => ckpt.readF32(`opt/target/${key}`);
+  const raw: Record<string, Float32Array> = {};
+  for (const key of stemKeyShapes(32).keys()) raw[key] = await read(key);
+  const kernel = await read('embedding/kernel'), bias = await read('embedding/bias');
+  const packed = await inter.readF32('input_packed_hwc'), expected = await inter.readF32('patch_embedding');
+  const COLS = PATCH + 3, D = bias.length, F = kernel.length / D;
+  const valid: number[] = [];
+  for (let r = 0; r * COLS < packed.length; r++) if (packed[r * COLS + PATCH + 2] === 1) valid.push(r);
+  // First, last and a few in between: all three scales, image borders (zero-padded patches) included.
+  const rows = [0, 1, Math.floor(valid.length / 3), Math.floor(valid.length / 2), valid.length - 2, valid.length - 1].map((i) => valid[i]);
+  const patches = new Float32Array(rows.length * PATCH);
+  rows.forEach((r, i) => patches.set(packed.subarray(r * COLS, r * COLS + PATCH), i * PATCH));
+  const w = await uploadStemWeights(rt, async (k) => raw[k], 32);
+  const tp = rt.upload(patches, [rows.length, PATCH]);
+  const out = stem(rt, w, tp);
+  const got = await rt.read(out);
+  const embed = (f: ArrayLike<number>, at: number) => {
+    const e = Float64Array.from(bias);
+    for (let j = 0; j < F; j++) for (let d = 0; d < D; d++) e[d] += f[at + j] * kernel[j * D + d];
+    return e;
+  };
+  for (const [i, r] of rows.entries()) {
+    const fromGpu = embed(got, i * F);
+    const fromRef = embed(stemRef(raw, patches.subarray(i * PATCH, (i + 1) * PATCH)), 0);
+    for (let d = 0; d < D; d++) {
+      const want = expected[r * D + d], tol = 1e-4 * (1 + Math.abs(want));
+      assert.ok(Math.abs(fromGpu[d] - want) <= tol, `row ${r} dim ${d}: GPU stem gives ${fromGpu[d]}, fixture ${want}`);
+      assert.ok(Math.abs(fromRef[d] - want) <= tol, `row ${r} dim ${d}: stemRef gives ${fromRef[d]}, fixture ${want}`);
+    }
+  }
+  for (const t of [tp, out]) t.dispose();
+  disposeStemWeights(w);
+});
 
 test('standardizeConv: per output channel, population std, eps on the std', () => {
   // [1, 1, 2, 2]: output channel 0 holds (1, 3), channel 1 holds (2, 6).
