@@ -44,7 +44,7 @@ const VARIANTS: Record<MatmulVariant, Variant> = {
   subgroup: {
     kernel: 'matmul_subgroup',
     unsupported: (rt, _M, K, N) => subgroupProblem(rt) ?? vec4Columns(N) ?? (K % 4 === 0 ? undefined : `K = ${K} is not a multiple of 4`),
-    workgroups: (M, N) => [Math.ceil(N / 4 / 8), Math.ceil(M / 16)],
+    workgroups: (M, N) => [Math.ceil(N / 4 / 8), Math.ceil(M / 32)],
   },
 };
 

@@ -68,13 +68,15 @@ async function runGpu(rt: Runtime, c: Case, e: Epilogue, variant?: string): Prom
   return got;
 }
 
-// [M, K, N]: trivial, primes, not multiples of any tile, N % 4 ≠ 0, K = 1, K % 4 ≠ 0, the MUSIQ
+// [M, K, N]: trivial, primes, not multiples of any tile, N % 4 ≠ 0, K = 1, K % 4 ≠ 0, one vec4
+// column, the MUSIQ
 // layer shapes with few tokens, and a long K like the 16384→384 patch embedding.
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],
   [7, 13, 5],
   [33, 65, 17],
   [5, 3, 4],
+  [1, 8, 4],
   [17, 1, 8],
   [9, 12, 36],
   [70, 36, 44],
