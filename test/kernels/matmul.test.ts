@@ -68,9 +68,8 @@ async function runGpu(rt: Runtime, c: Case, e: Epilogue, variant?: string): Prom
   return got;
 }
 
-// [M, K, N]: trivial, primes, not multiples of any tile, N % 4 ≠ 0, K = 1, K % 4 ≠ 0, one vec4
-// column, the MUSIQ
-// layer shapes with few tokens, and a long K like the 16384→384 patch embedding.
+// [M, K, N]: trivial, primes, not multiples of any tile, N % 4 ≠ 0, K % 4 ≠ 0, one vec4 column,
+// K = 1, the MUSIQ layer shapes with few tokens, and a long K like the 16384→384 embedding.
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],
   [7, 13, 5],
