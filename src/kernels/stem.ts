@@ -38,7 +38,7 @@ export function stem(rt: Runtime, w: StemWeights, patches: Tensor): Tensor {
   }
   if (p > stemChunkSize(rt, W)) throw new MusiqError(`stem: ${p} patches exceed this adapter's chunk of ${stemChunkSize(rt, W)} (split the call)`);
 
-  const px = (PATCH / 4) ** 2; // pixels after the pool
+  const side = PATCH / 4, px = side * side; // after the pool: 8×8 pixels
   const root = conv2d(rt, patches, w.convRoot, { stride: 2, inputShape: [p, PATCH, PATCH, 3] });
   const rootN = groupNorm(rt, root, w.gnRoot.scale, w.gnRoot.bias, { eps: ROOT_EPS, relu: true });
   root.dispose();
@@ -51,7 +51,7 @@ export function stem(rt: Runtime, w: StemWeights, patches: Tensor): Tensor {
 
   const c1 = matmul(rt, x, w.conv1, { out: rt.empty([p, px, W]) });
   x.dispose();
-  const a1 = groupNorm(rt, c1, w.gn1.scale, w.gn1.bias, { eps: UNIT_EPS, relu: true, out: rt.empty([p, 8, 8, W]) });
+  const a1 = groupNorm(rt, c1, w.gn1.scale, w.gn1.bias, { eps: UNIT_EPS, relu: true, out: rt.empty([p, side, side, W]) });
   c1.dispose();
   const c2 = conv2d(rt, a1, w.conv2);
   a1.dispose();

@@ -36,6 +36,8 @@ test('maxPool rejects bad input with a MusiqError', async () => {
   assert.throws(() => maxPool(rt, rt.zeros([4, 4])), (e: Error) => e instanceof MusiqError && /\[P, H, W, C\]/.test(e.message));
   assert.throws(() => maxPool(rt, rt.zeros([1, 4, 4, 1]), { stride: 0 }), (e: Error) => e instanceof MusiqError);
   assert.throws(() => maxPool(rt, rt.zeros([1, 4, 4, 1]), { out: rt.zeros([3]) }), (e: Error) => e instanceof MusiqError);
+  const same = rt.zeros([1, 4, 4, 4]);
+  assert.throws(() => maxPool(rt, same, { stride: 1, out: same }), (e: Error) => e instanceof MusiqError && /alias/.test(e.message));
 });
 
 test.run();
