@@ -64,6 +64,22 @@ test('conv2d writes into a given output and reads an explicit input shape', asyn
   for (const t of [tx, tk, out]) t.dispose();
 });
 
+test('conv2d subgroup over more than 65535 row tiles uses a 2-D grid', async () => {
+  const rt = await gpu();
+  if (conv2dVariant(rt) !== 'subgroup') return console.log('  (skipped: no subgroup kernel on this adapter)');
+  // 16 output pixels per workgroup: 65536 row tiles need > 1,048,560 pixels. A 1×1 conv with one
+  // input channel keeps it small: y[m, o] = x[m]·w[o].
+  const rows = 65536 * 16 + 48, cout = 4;
+  const x = new Float32Array(rows).map((_, i) => (i % 1009) - 500), kernel = new Float32Array([1, -2, 0.5, 3]);
+  const tx = rt.upload(x, [1, 1, rows, 1]), tk = rt.upload(kernel, [1, 1, 1, cout]);
+  const ty = conv2d(rt, tx, tk, { variant: 'subgroup' });
+  const got = await rt.read(ty);
+  // Products of small integers and exact binary fractions: exact in f32.
+  for (const m of [0, 15, 16, 65535 * 16 - 1, 65535 * 16, 65535 * 16 + 17, rows - 1])
+    for (let o = 0; o < cout; o++) assert.is(got[m * cout + o], x[m] * kernel[o], `pixel ${m} channel ${o}`);
+  for (const t of [tx, tk, ty]) t.dispose();
+});
+
 test('conv2d rejects bad shapes with a MusiqError', async () => {
   const rt = await gpu();
   const x = rt.zeros([1, 4, 4, 3]), x4 = rt.zeros([1, 4, 4, 4]);
