@@ -29,8 +29,8 @@ const patchKinds: Record<string, (seed: number) => Float32Array> = {
   random: (seed) => randomArray(PATCH, seed),
   // Flat grey: conv_root's output is constant except where the SAME padding bites.
   constant: () => new Float32Array(PATCH).fill(0.7),
-  // A padding-only patch: every GroupNorm group of gn_root (and, at one channel per group, gn1
-  // and gn2) has zero variance, so the output there must be exactly the bias.
+  // A padding-only patch: every group of gn_root (and, at one channel per group, of gn1) has
+  // zero variance, so the output there must be exactly the bias.
   zero: () => new Float32Array(PATCH),
   // Amplitude 1e-4: conv_root's output variance (~1e-7) is below gn_root's eps (1e-6), which
   // then decides the scale of everything after it.
@@ -59,9 +59,9 @@ async function checkStem(width: number, kinds: string[]): Promise<void> {
     // Outputs are GroupNorm-normalised sums of two branches (|y| up to ~7). Per conv→GN stage the
     // f32 rounding is a random walk of ~√K·u relative to Σ|x||w| ≈ √K·std(conv output), i.e.
     // ~K·u ≈ 3e-5 of the normalised value for K ≤ 576, times |scale| ≤ 1.5; four stages chained
-    // give ~1e-4 at most (observed ≤ 3e-5). A wrong tap, channel order, eps or padding moves
-    // outputs by ≥ 1e-3 (gn_root's eps 1e-4 instead of 1e-6 moves the flat patch by 1.5e-4 and
-    // the faint one by ~5).
+    // give ~1e-4 at most (observed ≤ 3e-5). A wrong tap, channel order or padding moves outputs
+    // by ≥ 1e-2; a wrong eps shows on the faint patch (gn_root 1e-4 instead of 1e-6: by ~5) and
+    // the zero one (unit GroupNorms at 1e-6 instead of 1e-4: by 8e-3 at W = 32, 0.45 at W = 64).
     assert.ok(err <= 3e-4, `${kind} patch: max error ${err.toExponential(2)} (outputs up to ${scale.toFixed(2)})`);
   }
   for (const t of [tp, out]) t.dispose();
@@ -75,7 +75,8 @@ test('stem W=64 (real checkpoints) vs the float64 reference', () => checkStem(64
 // original: run the real tiny checkpoint's stem (W = 32) on a few of its valid patches, apply the
 // embedding on the CPU in float64 and compare. The fixture is float32, so 1e-4·(1 + |expected|)
 // (the model reference tests' stage tolerance: f32 rounding of 8192-term sums and GroupNorms)
-// — a channel-order, padding or eps mistake moves embeddings by far more.
+// — a channel-order or padding mistake moves embeddings by far more. (An eps mistake does not
+// show on these patches; the synthetic faint and zero patches above catch it.)
 test('stem of the tiny checkpoint reproduces the fixture patch embeddings (independent PyTorch port)', async () => {
   const rt = await gpu();
   const open = async (path: string) => {
