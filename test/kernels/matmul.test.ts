@@ -6,6 +6,10 @@ import { matmulRef } from '../../src/kernels/matmul.ref.ts';
 import { MusiqError } from '../../src/runtime/errors.ts';
 import type { Runtime, Tensor } from '../../src/runtime/runtime.ts';
 import type { TuneCache } from '../../src/kernels/tune.ts';
+import { defaultTunePath, fileTuneCache } from '../../src/kernels/tune-cache.node.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomArray } from '../../tools/random.ts';
 
 // Tolerance per output, from f32 rounding (ε = 2^-24):
@@ -194,6 +198,29 @@ test('tuneMatmul picks a runnable variant, remembers it and uses the cache', asy
   assert.is(matmulVariant(rt, 64, 384, 1152), choice);
   store.set([...store.keys()][0], 'naive');
   assert.is(await tuneMatmul(rt, { cache, shape: [16, 64, 128] }), choice, 'the in-memory choice wins over the cache');
+});
+
+test('fileTuneCache persists choices, and survives corrupt or unwritable files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'musiq-tune-'));
+  const saved = process.env.MUSIQ_HOME;
+  process.env.MUSIQ_HOME = dir;
+  try {
+    assert.is(defaultTunePath(), join(dir, 'tune.json'));
+  } finally {
+    if (saved === undefined) delete process.env.MUSIQ_HOME;
+    else process.env.MUSIQ_HOME = saved;
+  }
+  const path = join(dir, 'sub', 'tune.json');
+  const cache = fileTuneCache(path);
+  assert.is(cache.get('a'), undefined);
+  cache.set('a', 'subgroup');
+  cache.set('b', 'tiled');
+  assert.is(fileTuneCache(path).get('a'), 'subgroup', 'a second cache on the same file reads it');
+  assert.is(fileTuneCache(path).get('b'), 'tiled');
+  writeFileSync(path, '{ not json');
+  assert.is(cache.get('a'), undefined, 'a corrupt file reads as empty');
+  // A path under a regular file cannot be created: set() must not throw.
+  fileTuneCache(join(path, 'x', 'tune.json')).set('a', 'naive');
 });
 
 test.run();
