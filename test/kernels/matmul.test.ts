@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gpu } from '../gpu.ts';
-import { matmul, matmulVariant, matmulVariantsFor, tuneMatmul, MATMUL_VARIANTS, type MatmulOptions } from '../../src/kernels/matmul.ts';
+import { matmul, matmulVariant, matmulVariantsFor, setMatmulVariant, tuneMatmul, MATMUL_VARIANTS, type MatmulOptions } from '../../src/kernels/matmul.ts';
 import { matmulRef } from '../../src/kernels/matmul.ref.ts';
 import { MusiqError } from '../../src/runtime/errors.ts';
 import type { Runtime, Tensor } from '../../src/runtime/runtime.ts';
@@ -198,6 +198,12 @@ test('tuneMatmul picks a runnable variant, remembers it and uses the cache', asy
   assert.is(matmulVariant(rt, 64, 384, 1152), choice);
   store.set([...store.keys()][0], 'naive');
   assert.is(await tuneMatmul(rt, { cache, shape: [16, 64, 128] }), choice, 'the in-memory choice wins over the cache');
+  // Forgotten in memory, the cached choice is taken without measuring.
+  setMatmulVariant(rt, undefined);
+  assert.is(await tuneMatmul(rt, { cache, shape: [16, 64, 128] }), 'naive');
+  assert.is(matmulVariant(rt, 64, 384, 1152), 'naive');
+  // Timings of so small a shape are noise: leave later tests (the model's) the per-adapter default.
+  setMatmulVariant(rt, undefined);
 });
 
 test('fileTuneCache persists choices, and survives corrupt or unwritable files', () => {
