@@ -2,6 +2,7 @@
 import { createBrowserRuntime } from './runtime/gpu.browser.ts';
 import { createScorerFrom, type Scorer } from './musiq/scorer.ts';
 import { sourceOf } from './checkpoint-input.ts';
+import { localStorageTuneCache } from './kernels/tune.ts';
 import { MusiqError } from './runtime/errors.ts';
 import type { CreateScorerOptions } from './index.ts';
 
@@ -15,7 +16,7 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorer
   if (!source) throw new MusiqError(`musiq: cannot load checkpoint ${String(checkpoint)} in a browser`);
   const runtime = options.runtime ?? (await createBrowserRuntime());
   try {
-    return await createScorerFrom(runtime, source, { onProgress: options.onProgress, ownsRuntime: !options.runtime });
+    return await createScorerFrom(runtime, source, { onProgress: options.onProgress, ownsRuntime: !options.runtime, tuneCache: localStorageTuneCache() });
   } catch (e) {
     if (!options.runtime) runtime.destroy();
     throw e;

@@ -4,6 +4,7 @@ import { createNodeRuntime } from './runtime/gpu.node.ts';
 import { fileSource } from './npz/source.node.ts';
 import { createScorerFrom, type Scorer } from './musiq/scorer.ts';
 import { sourceOf } from './checkpoint-input.ts';
+import { fileTuneCache } from './kernels/tune-cache.node.ts';
 import type { CreateScorerOptions } from './index.ts';
 
 export * from './index.ts';
@@ -17,7 +18,7 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorer
     (await fileSource(checkpoint instanceof URL ? fileURLToPath(checkpoint) : (checkpoint as string).replace(/^file:\/\//, '')));
   const runtime = options.runtime ?? (await createNodeRuntime());
   try {
-    return await createScorerFrom(runtime, source, { onProgress: options.onProgress, ownsRuntime: !options.runtime });
+    return await createScorerFrom(runtime, source, { onProgress: options.onProgress, ownsRuntime: !options.runtime, tuneCache: fileTuneCache() });
   } catch (e) {
     if (!options.runtime) runtime.destroy();
     throw e;

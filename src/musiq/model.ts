@@ -176,14 +176,25 @@ export class MusiqModel {
     return out;
   }
 
-  #block(x: Tensor, l: Layer, keepQkv?: Tensor): Tensor {
+  /**
+   * One pre-LN encoder block. With `clsOnly` (the last block) every token still provides keys
+   * and values, but everything after attention runs for the CLS row alone: it is the only row
+   * read afterwards, and all those ops are per token.
+   */
+  #block(x: Tensor, l: Layer, options: { keepQkv?: Tensor; clsOnly?: boolean } = {}): Tensor {
     const { rt, dims } = this;
     const y = layernorm(rt, x, l.ln0[0], l.ln0[1], LN_EPS);
     const qkv = matmul(rt, y, l.qkv, { bias: l.qkvBias });
-    if (keepQkv) rt.copy(qkv, keepQkv);
+    if (options.keepQkv) rt.copy(qkv, options.keepQkv);
     y.dispose();
-    const a = attention(rt, qkv, { heads: dims.heads, headDim: dims.headDim });
+    let a: Tensor = attention(rt, qkv, { heads: dims.heads, headDim: dims.headDim });
     qkv.dispose();
+    if (options.clsOnly) {
+      const [aCls, xCls] = [firstRow(rt, a), firstRow(rt, x)];
+      a.dispose();
+      x.dispose();
+      [a, x] = [aCls, xCls];
+    }
     const x1 = matmul(rt, a, l.out, { bias: l.outBias, residual: x });
     a.dispose();
     x.dispose();
@@ -213,7 +224,8 @@ export class MusiqModel {
     scaleIds.dispose();
     const lastQkv = options.attention ? rt.empty([input.tokens + 1, 3 * dims.hidden]) : undefined;
     w.layers.forEach((layer, i) => {
-      x = this.#block(x, layer, i === w.layers.length - 1 ? lastQkv : undefined);
+      const last = i === w.layers.length - 1;
+      x = this.#block(x, layer, last ? { keepQkv: lastQkv, clsOnly: true } : {});
       rt.flush();
     });
     // Only the CLS token (row 0) is read out: normalise and classify that row alone.
@@ -268,6 +280,13 @@ export function clsAttention(qkv: Float32Array, tokens: number, dims: MusiqDims)
     for (let t = 0; t < tokens; t++) avg[t] += logits[t] / sum / heads;
   }
   return avg;
+}
+
+/** Row 0 of a [T, D] tensor as a new [1, D] tensor. */
+function firstRow(rt: Runtime, t: Tensor): Tensor {
+  const row = rt.empty([1, t.shape[1]]);
+  rt.copy(t, row, t.shape[1]);
+  return row;
 }
 
 /** tanh(x·W + b) for one row, in float64 (the optional imagenet pre_logits layer). */
