@@ -33,18 +33,7 @@ struct Params {
 const WG = 64u;
 
 // One output pixel: its patch's first image row and the top-left tap of its window.
-struct Row {
-  img: u32,
-  iy: i32,
-  ix: i32,
-}
-
-fn row(m: u32) -> Row {
-  // Rows past the end repeat the last row; their results are not stored.
-  let mm = min(m, p.rows - 1u);
-  let q = mm % (p.ho * p.wo);
-  return Row((mm / (p.ho * p.wo)) * p.h, i32((q / p.wo) * p.stride) - i32(p.padTop), i32((q % p.wo) * p.stride) - i32(p.padLeft));
-}
+#include "lib/conv_row"
 
 // Tap (ky, kx) of a row: inside the image or in the zero padding, and the index of its first
 // input channel (0 when outside, so the load stays in range and is then replaced by zero).

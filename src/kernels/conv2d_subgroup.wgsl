@@ -35,18 +35,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> y: array<vec4f>;
 
 // One output pixel: its patch's first image row and the top-left tap of its window.
-struct Row {
-  img: u32,
-  iy: i32,
-  ix: i32,
-}
-
-fn row(m: u32) -> Row {
-  // Pixels past the end repeat the last one; their results are not stored.
-  let mm = min(m, p.rows - 1u);
-  let q = mm % (p.ho * p.wo);
-  return Row((mm / (p.ho * p.wo)) * p.h, i32((q / p.wo) * p.stride) - i32(p.padTop), i32((q % p.wo) * p.stride) - i32(p.padLeft));
-}
+#include "lib/conv_row"
 
 // Kernel row ky of a pixel: its inputs start at `base`; run elements [lo, hi) lie inside the
 // image, the others are zero padding (all of them when row iy is outside).
