@@ -104,6 +104,16 @@ test('profile mode times every dispatch with its label', async () => {
   }
 });
 
+test("Dawn's null backend is refused: it looks like an adapter but runs nothing", async () => {
+  const { create } = (await import('webgpu')) as unknown as { create: (flags: string[]) => GPU };
+  try {
+    await openDevice(create(['backend=null']));
+    assert.unreachable('null backend accepted');
+  } catch (e) {
+    assert.match((e as Error).message, /null backend/);
+  }
+});
+
 test('a script that uses the runtime exits promptly after its work', () => {
   const script = fileURLToPath(new URL('./fixtures/exit-promptly.ts', import.meta.url));
   const t0 = Date.now();
