@@ -88,6 +88,10 @@ test('scorer: RGB pixels score like the encoded image; timings and tokens are re
   assert.is(withMap.score, a.score);
   assert.equal([withMap.attention!.gridH, withMap.attention!.gridW], [2, 2]);
   assert.ok(withMap.attention!.values.every((v) => v > 0 && v < 1));
+  // 1×1: the resized scales upsample it to 224² and 384² (49 + 144 patches) plus 1 native patch.
+  const dot = await scorer.score({ width: 1, height: 1, data: new Uint8Array([200, 30, 90]) });
+  assert.is(dot.tokens, 49 + 144 + 1);
+  assert.ok(Number.isFinite(dot.score));
   await rejects(() => scorer.score({ width: 2, height: 2, data: new Uint8Array(5) }), /12 bytes/);
   await rejects(() => scorer.score(new Uint8Array([1, 2, 3]), 'junk.bin'), (e: Error) => e instanceof MusiqError && e.message.includes('junk.bin'));
   scorer.dispose();
