@@ -1,3 +1,4 @@
+// Benchmarked per stem stage in bench/kernels/stem.ts (its shapes come from the stage before).
 import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
 import { MusiqError } from '../runtime/errors.ts';
 
