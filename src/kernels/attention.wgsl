@@ -28,12 +28,7 @@ var<workgroup> kTile: array<vec4f, KT * DH / 4u>;
 var<workgroup> vTile: array<vec4f, KT * DH / 4u>;
 var<workgroup> kValid: array<u32, KT>;
 
-fn isValid(t: u32) -> bool {
-  if (p.maskKind == 0u) { return true; }
-  let m = mask[t];
-  if (p.maskKind == 1u) { return m != 0u; }
-  return bitcast<f32>(m) > 0.0;
-}
+#include "lib/attention_mask"
 
 @compute @workgroup_size(QB)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {

@@ -27,12 +27,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> mask: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
 
-fn isValid(t: u32) -> bool {
-  if (p.maskKind == 0u) { return true; }
-  let m = mask[t];
-  if (p.maskKind == 1u) { return m != 0u; }
-  return bitcast<f32>(m) > 0.0;
-}
+#include "lib/attention_mask"
 
 @compute @workgroup_size(QB)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32,
