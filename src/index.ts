@@ -1,4 +1,6 @@
 // What both entry points export. Node: src/index.node.ts; browsers: src/index.browser.ts.
+// The reference travels into the shipped index.d.ts, so a consumer's tsc knows GPUDevice & co.
+/// <reference types="@webgpu/types" preserve="true" />
 export type { Scorer, ScoreResult, ScoreOptions, Timings, ImageInput, LoadProgress } from './musiq/scorer.ts';
 export type { MusiqDims, Variant } from './musiq/checkpoint.ts';
 export type { RgbImage } from './musiq/decode.ts';

@@ -2,15 +2,15 @@
 // a tiny checkpoint, and the score must equal the Node result for the same bytes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { gpu } from './gpu.ts';
-import { buildBrowser } from '../tools/build-browser.ts';
+import { buildDemo } from '../tools/build.ts';
 import { serve } from '../tools/serve.ts';
 import { createScorer } from '../src/index.node.ts';
+import { chromiumMissing, launchChromium } from './chromium.ts';
 
-const CHROMIUM = '/usr/lib/chromium/chromium';
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url));
 const CKPT = 'checkpoints/tiny_koniq_s0.npz';
@@ -21,14 +21,14 @@ const IMAGE = 'images/grad_512x384.png';
 // so 1e-5 absolute on a score of magnitude ~10 leaves a clear margin.
 const TOL = 1e-5;
 
-if (!existsSync(CHROMIUM)) {
-  console.log(`\n  SKIPPED browser tests: ${CHROMIUM} not found (Debian package "chromium"; .ci/run installs it)`);
+if (chromiumMissing) {
+  console.log(`\n  SKIPPED browser tests: ${chromiumMissing}`);
 } else {
   let server: Server;
   let base = '';
 
   test.before(async () => {
-    await buildBrowser();
+    await buildDemo();
     server = await serve(0, { '/fixtures/': fixtures });
     const addr = server.address();
     base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -36,16 +36,12 @@ if (!existsSync(CHROMIUM)) {
   test.after(() => new Promise<void>((r) => server.close(() => r())));
 
   test('demo page scores a fixture like Node does, and runs a kernel in the page', async () => {
-    const { chromium } = await import('playwright-core');
     const rt = await gpu();
     const scorer = await createScorer({ checkpoint: fixtures + CKPT, runtime: rt });
     const nodeScore = (await scorer.score(readFileSync(fixtures + IMAGE), IMAGE)).score;
     scorer.dispose();
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
       const logs: string[] = [];

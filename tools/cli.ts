@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `musiq <command>`: each command lives in its own file and exports main(args) → exit code.
 export {};
 const commands: Record<string, () => Promise<{ main: (args: string[]) => Promise<number> }>> = {

@@ -50,8 +50,8 @@ export function serve(port: number, mounts: Record<string, string> = {}): Promis
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { buildBrowser } = await import('./build-browser.ts');
-  await buildBrowser();
+  const { buildDemo } = await import('./build.ts');
+  await buildDemo();
   const port = Number(process.env.PORT ?? 8080);
   const server = await serve(port, { '/fixtures/': join(root, 'test', 'fixtures') });
   const addr = server.address();

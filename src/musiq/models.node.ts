@@ -17,7 +17,7 @@ export function modelFileName(name: ModelName): string {
   return name === 'imagenet' ? 'imagenet_pretrain.npz' : `${name}_ckpt.npz`;
 }
 
-export function musiqHome(env: NodeJS.ProcessEnv = process.env): string {
+export function musiqHome(env: Record<string, string | undefined> = process.env): string {
   return env.MUSIQ_HOME || join(homedir(), '.cache', 'musiq');
 }
 

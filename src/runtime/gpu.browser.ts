@@ -1,7 +1,7 @@
 // Browser: navigator.gpu; shaders are inlined by the bundler as the virtual module below.
 import { setShaderLoader } from './shaders.ts';
 import { Runtime } from './runtime.ts';
-// @ts-expect-error virtual module made by tools/build-browser.ts from src/kernels/*.wgsl
+// @ts-expect-error virtual module made by tools/build.ts from src/kernels/*.wgsl
 import kernels from 'musiq:kernels';
 
 export async function browserGpu(): Promise<GPU | undefined> {

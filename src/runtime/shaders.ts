@@ -1,6 +1,6 @@
 // WGSL sources come from src/kernels/*.wgsl in every runtime. How the text is found is
 // platform business: Node reads the files beside this package, the browser bundle
-// inlines them at build time (tools/build-browser.ts). Nothing here holds shader text.
+// inlines them at build time (tools/build.ts). Nothing here holds shader text.
 export type ShaderLoader = (name: string) => string;
 
 let loader: ShaderLoader | undefined;
