@@ -62,7 +62,17 @@ async function buildNode(): Promise<void> {
 }
 
 async function buildBrowserEntry(): Promise<void> {
-  await build({ ...common, entryPoints: { index: join(root, 'src/index.browser.ts') }, outdir: join(dist, 'browser'), platform: 'browser', packages: 'external', plugins: [kernelsPlugin] });
+  // The runtime dependencies by name, not `packages: 'external'`, which would also let a `node:`
+  // import through: on platform 'browser' that stays a build error.
+  const { dependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  await build({
+    ...common,
+    entryPoints: { index: join(root, 'src/index.browser.ts') },
+    outdir: join(dist, 'browser'),
+    platform: 'browser',
+    external: Object.keys(dependencies),
+    plugins: [kernelsPlugin],
+  });
 }
 
 /**
