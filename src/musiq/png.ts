@@ -66,7 +66,7 @@ export function decodePng(bytes: Uint8Array, name = 'image.png'): RgbImage {
     const data = bytes.subarray(p + 8, p + 8 + len);
     // Critical chunks (upper-case first letter) are CRC-checked, as libpng does by default.
     const critical = (bytes[p + 4] & 0x20) === 0;
-    if (critical && crc32(bytes.subarray(p + 4, p + 8 + len)) !== view.getUint32(p + 8 + len)) fail(`CRC mismatch in chunk ${type}`);
+    if (critical && crc32(bytes.subarray(p + 4, p + 8 + len)) !== view.getUint32(p + 8 + len)) fail(`CRC mismatch in chunk ${JSON.stringify(type)}`);
     if (!hdr && type !== 'IHDR') fail(`first chunk is ${JSON.stringify(type)}, not IHDR`);
     if (type === 'IHDR') {
       if (hdr) fail('two IHDR chunks');

@@ -112,7 +112,11 @@ test('CRC errors, bad headers, missing IDAT, bad filters and palette indices are
   const b = good();
   const flipped = b.slice();
   flipped[45] ^= 1; // inside the IDAT payload
-  throwsMusiq(() => decodePng(flipped, 'crc.png'), /crc\.png: corrupt PNG: CRC mismatch in chunk IDAT/);
+  throwsMusiq(() => decodePng(flipped, 'crc.png'), /crc\.png: corrupt PNG: CRC mismatch in chunk "IDAT"/);
+  // Found by the fuzzer: a chunk type holding a newline is quoted, so the message stays one line.
+  const newline = b.slice();
+  newline[b.length - 8] = 0x0a; // IEND → "\nEND"
+  throwsMusiq(() => decodePng(newline, 'nl.png'), /^nl\.png: corrupt PNG: CRC mismatch in chunk "\\nEND"$/);
   const iend = chunk('IEND', new Uint8Array(0));
   throwsMusiq(() => decodePng(concat([SIGNATURE, ihdr(4, 4, 8, 2), iend])), /no IDAT/);
   throwsMusiq(() => decodePng(concat([SIGNATURE, ihdr(0, 4, 8, 2), iend])), /zero size/);
