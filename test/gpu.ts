@@ -15,3 +15,16 @@ export function gpu(): Promise<Runtime> {
 export async function closeGpu(): Promise<void> {
   if (rt) (await rt).destroy();
 }
+
+/**
+ * Why a kernel needing subgroups of at least `lanes` lanes cannot run on this adapter, or
+ * undefined. Read from the adapter itself, not from the kernel's own check, so that a kernel
+ * wrongly refusing to run still fails its test. lavapipe's subgroups are
+ * LP_NATIVE_VECTOR_WIDTH / 32 lanes wide: 4 at 128, 8 at 256 (the default), 16 at 512.
+ */
+export function subgroupSkip(rt: Runtime, lanes: number): string | undefined {
+  if (!rt.features.has('subgroups')) return 'the adapter has no subgroups feature';
+  const min = (rt.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo?.subgroupMinSize;
+  if (min === undefined) return 'the adapter does not report its subgroup size';
+  return min < lanes ? `subgroups may be ${min} lanes wide, the kernel needs ${lanes}` : undefined;
+}

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { gpu } from '../gpu.ts';
+import { gpu, subgroupSkip } from '../gpu.ts';
 import { attention, attentionPlan, attentionVariants, type AttentionVariant } from '../../src/kernels/attention.ts';
 import { attentionRef } from '../../src/kernels/attention.ref.ts';
 import { MusiqError } from '../../src/runtime/errors.ts';
@@ -95,6 +95,15 @@ for (const [T, H, Dh, kind] of cases) {
 test('attention with large logits (range ~1e3) stays finite and matches: the running max is subtracted', async () => {
   const rt = await gpu();
   for (const v of attentionVariants(rt)) await runCase(rt, v, 40, 2, 32, 'none', 12);
+});
+
+test('attention offers its subgroup kernel exactly where the adapter has subgroups of 8+ lanes', async () => {
+  // The tests here run every variant attentionVariants offers; this checks that the subgroup
+  // kernel is left out only for an adapter reason, and prints it.
+  const rt = await gpu();
+  const skip = subgroupSkip(rt, 8);
+  assert.is(attentionVariants(rt).includes('subgroup'), !skip);
+  if (skip) console.log(`  (attention subgroup variant skipped: ${skip})`);
 });
 
 test('padded queries get the f32 result of logit + (−1e10): a uniform average over all keys', async () => {

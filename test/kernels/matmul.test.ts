@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { gpu } from '../gpu.ts';
+import { gpu, subgroupSkip } from '../gpu.ts';
 import { matmul, matmulVariant, matmulVariantsFor, setMatmulVariant, tuneMatmul, MATMUL_VARIANTS, type MatmulOptions } from '../../src/kernels/matmul.ts';
 import { matmulRef } from '../../src/kernels/matmul.ref.ts';
 import { MusiqError } from '../../src/runtime/errors.ts';
@@ -167,6 +167,15 @@ test('matmul tolerance catches a missing k term and a missing row (the test can 
   assert.ok(errorRatio(exp, noLastK) > 1, 'a missing k term must fail');
   const zeroRow = got.map((v, i) => (i >= 36 * c.N ? 0 : v));
   assert.ok(errorRatio(exp, zeroRow) > 1, 'an unwritten tail row must fail');
+});
+
+test('matmul offers its subgroup kernel exactly where the adapter has subgroups of 8+ lanes', async () => {
+  // The shape tests above run every variant matmulVariantsFor offers; this checks that the
+  // subgroup kernel is left out only for an adapter reason, and prints it.
+  const rt = await gpu();
+  const skip = subgroupSkip(rt, 8);
+  assert.is(matmulVariantsFor(rt, 32, 32, 64).includes('subgroup'), !skip);
+  if (skip) console.log(`  (matmul subgroup variant skipped: ${skip})`);
 });
 
 test('matmul rejects bad shapes, dtypes, aliasing and unknown or impossible variants with MusiqError', async () => {
