@@ -9,10 +9,15 @@ export interface TuneCache {
   set(key: string, value: string): void | Promise<void>;
 }
 
-/** Identifies the adapter and driver version (the description carries e.g. the Mesa version). */
+/**
+ * Identifies the adapter and driver version (the description carries e.g. the Mesa version) and
+ * its subgroup sizes: the same lavapipe has 4-, 8- or 16-lane subgroups by LP_NATIVE_VECTOR_WIDTH,
+ * and which kernel wins (or runs at all) depends on them.
+ */
 export function adapterKey(rt: Runtime): string {
   const a = rt.adapter;
-  return [a.vendor, a.architecture, a.device, a.description].join('|');
+  const info = (rt.device as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
+  return [a.vendor, a.architecture, a.device, a.description, `subgroups ${info?.subgroupMinSize ?? '?'}-${info?.subgroupMaxSize ?? '?'}`].join('|');
 }
 
 /** A TuneCache on the browser's localStorage, or undefined where there is none. */

@@ -5,7 +5,7 @@ import { matmul, matmulVariant, matmulVariantsFor, setMatmulVariant, tuneMatmul,
 import { matmulRef } from '../../src/kernels/matmul.ref.ts';
 import { MusiqError } from '../../src/runtime/errors.ts';
 import type { Runtime, Tensor } from '../../src/runtime/runtime.ts';
-import type { TuneCache } from '../../src/kernels/tune.ts';
+import { adapterKey, type TuneCache } from '../../src/kernels/tune.ts';
 import { defaultTunePath, fileTuneCache } from '../../src/kernels/tune-cache.node.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -176,6 +176,12 @@ test('matmul offers its subgroup kernel exactly where the adapter has subgroups 
   const skip = subgroupSkip(rt, 8);
   assert.is(matmulVariantsFor(rt, 32, 32, 64).includes('subgroup'), !skip);
   if (skip) console.log(`  (matmul subgroup variant skipped: ${skip})`);
+});
+
+test('the tuning key tells subgroup widths apart (lavapipe at LP_NATIVE_VECTOR_WIDTH 128/256/512)', () => {
+  const rt = (min: number) => ({ adapter: { vendor: 'mesa', architecture: 'software', device: '', description: 'llvmpipe' }, device: { adapterInfo: { subgroupMinSize: min, subgroupMaxSize: min } } }) as unknown as Runtime;
+  assert.is.not(adapterKey(rt(4)), adapterKey(rt(8)));
+  assert.is(adapterKey(rt(8)), adapterKey(rt(8)));
 });
 
 test('matmul rejects bad shapes, dtypes, aliasing and unknown or impossible variants with MusiqError', async () => {
