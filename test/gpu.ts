@@ -6,7 +6,9 @@ let rt: Promise<Runtime> | undefined;
 
 export function gpu(): Promise<Runtime> {
   rt ??= createNodeRuntime().then((r) => {
-    console.log(`\n  GPU adapter: ${r.adapterName} [${r.adapter.vendor}/${r.adapter.architecture}]; features: ${[...r.features].join(', ') || 'none'}`);
+    const info = (r.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    const lanes = r.features.has('subgroups') ? `; subgroups of ${info?.subgroupMinSize ?? '?'}-${info?.subgroupMaxSize ?? '?'} lanes` : '';
+    console.log(`\n  GPU adapter: ${r.adapterName} [${r.adapter.vendor}/${r.adapter.architecture}]; features: ${[...r.features].join(', ') || 'none'}${lanes}`);
     return r;
   });
   return rt;
