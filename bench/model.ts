@@ -1,13 +1,18 @@
 // Seconds per image, per stage, with a full-size synthetic checkpoint (real dims, random weights:
-// the cost is the same as a real checkpoint's). `npm run bench:model [-- --json] [-- --sizes 512x384,1024x768]`
+// the cost is the same as a real checkpoint's). `npm run bench:model [-- --json] [-- --sizes 512x384,1024x768] [-- --profile]`
+// --profile: after the timed runs, one more run per size with GPU timestamps, printed per kernel
+// group (ms, GFLOP/s). Profiling adds a timestamp pair per dispatch, so with it the s/image
+// numbers are a little slower than without.
 import { createNodeRuntime } from '../src/runtime/gpu.node.ts';
 import { createScorer } from '../src/index.node.ts';
 import type { RgbImage } from '../src/musiq/decode.ts';
 import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
 import { mulberry32 } from '../tools/random.ts';
+import { formatGroups, groupTimings } from './profile-groups.ts';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
+const profile = args.includes('--profile');
 const sizesArg = args[args.indexOf('--sizes') + 1];
 const sizes = (args.includes('--sizes') ? sizesArg : '512x384,1024x768').split(',').map((s) => s.split('x').map(Number) as [number, number]);
 const reps = Number(args[args.indexOf('--reps') + 1]) || 2;
@@ -24,7 +29,8 @@ function syntheticImage(width: number, height: number, seed = 7): RgbImage {
   return { width, height, data };
 }
 
-const rt = await createNodeRuntime();
+const rt = await createNodeRuntime({ profile });
+if (profile && !rt.profiling) log('bench:model: this adapter has no timestamp queries; --profile prints nothing');
 log(`adapter: ${rt.adapterName}`);
 const t0 = performance.now();
 const ckpt = writeSyntheticCheckpoint({ config: 'full', numClasses: 1, seed: 0 });
@@ -41,6 +47,13 @@ for (const [w, h] of sizes) {
   const t = best.timings;
   rows.push({ size: `${w}x${h}`, tokens: best.tokens, seconds: t.total / 1000, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, peakGpuMiB: rt.memory.peak / 2 ** 20, allocatedGpuMiB: rt.memory.allocated / 2 ** 20, adapter: rt.adapterName });
   log(`${w}x${h}: ${best.tokens} tokens, ${(t.total / 1000).toFixed(3)} s/image (decode ${t.decode.toFixed(0)} ms [pixels given], preprocess ${t.preprocess.toFixed(0)} ms, stem+embedding ${t.stem.toFixed(0)} ms, encoder+head ${t.encoder.toFixed(0)} ms); peak GPU ${(rt.memory.peak / 2 ** 20).toFixed(0)} MiB live, ${(rt.memory.allocated / 2 ** 20).toFixed(0)} MiB allocated incl. pool`);
+  if (rt.profiling) {
+    await rt.timings(); // drop the timed runs' timestamps
+    await scorer.score(img);
+    const groups = groupTimings(await rt.timings());
+    log(`  GPU time per kernel group (one more run, ${rt.adapterName}):`);
+    for (const line of formatGroups(groups)) log(line);
+  }
 }
 if (json) console.log(JSON.stringify(rows));
 scorer.dispose();

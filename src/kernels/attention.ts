@@ -72,7 +72,8 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
     // Without a mask the kernels never read binding 2; qkv stands in (read-only aliasing is allowed).
     buffers: [qkv, mask ?? qkv, out],
     workgroups: plan.workgroups,
-    label: `attention/${variant}`,
+    // T×H×Dh: bench/profile-groups.ts counts 4·T²·H·Dh flop from it.
+    label: `attention/${variant} ${T}×${H}×${Dh}`,
   });
   return out;
 }

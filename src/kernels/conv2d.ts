@@ -62,7 +62,8 @@ export function conv2d(rt: Runtime, x: Tensor, w: Tensor, opts: Conv2dOptions = 
   if (out === x || out === w) throw new MusiqError('conv2d: output may not alias an input');
   if (rows === 0) return out;
   const cout4 = cout / 4;
-  const label = `conv2d ${kh}x${kw}/${stride} ${cin}→${cout}`;
+  // The output pixel count lets bench/profile-groups.ts count 2·px·kh·kw·Cin·Cout flop.
+  const label = `conv2d ${kh}x${kw}/${stride} ${cin}→${cout} ${rows}px`;
   if (variant === 'subgroup') {
     // conv2d_subgroup.wgsl: 8-lane workgroups, each 16 pixels × 8 vec4 channel columns.
     rt.dispatch({
