@@ -88,8 +88,8 @@ test('--format csv and table', async () => {
   const csv = await musiq(['score', '--format', 'csv', '--checkpoint', ckpt, join(images, 'small_64x64.png')]);
   assert.is(csv.code, 0, csv.stderr);
   const lines = csv.stdout.trim().split('\n');
-  assert.is(lines[0], 'path,score,variant,size,tokens,ms');
-  assert.match(lines[1], /small_64x64\.png,-?\d+\.\d{6},quality,64x64,\d+,/);
+  assert.is(lines[0], 'path,score,variant,width,height,tokens,ms,error');
+  assert.match(lines[1], /small_64x64\.png,-?\d+\.\d+(e-?\d+)?,quality,64,64,\d+,[\d.]+,$/);
   const table = await musiq(['score', '--format', 'table', '--checkpoint', ckpt, join(images, 'small_64x64.png')]);
   assert.match(table.stdout, /^path\s+score\s+variant/);
 });

@@ -4,13 +4,16 @@ export {};
 const commands: Record<string, () => Promise<{ main: (args: string[]) => Promise<number> }>> = {
   score: () => import('./score.ts'),
   inspect: () => import('./inspect.ts'),
+  validate: () => import('./validate.ts'),
 };
 
 const USAGE = `usage: musiq <command> [options]
 
 commands:
   score [options] <image|dir>...   score images (musiq score --help)
-  inspect <checkpoint.npz> [--json]  describe a MUSIQ checkpoint`;
+  inspect <checkpoint.npz> [--json]  describe a MUSIQ checkpoint
+  validate [--model NAME | --checkpoint FILE]
+                                   check a checkpoint against the published scores`;
 
 const [command, ...args] = process.argv.slice(2);
 if (!command || command === "--help" || command === "-h") {

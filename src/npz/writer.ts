@@ -24,11 +24,14 @@ export interface NpzWriteOptions {
 
 const utf8 = new TextEncoder();
 
-/** `\x93NUMPY` v1.0 with the header dict padded with spaces and '\n' so the data starts at a multiple of 64. */
-export function npyHeader(descr: string, shape: number[]): Uint8Array {
+/**
+ * `\x93NUMPY` v1.0 with the header dict padded with spaces and '\n' so the data starts at a multiple
+ * of 64, and at `minLength` or later (a fixed length lets a growing file's shape be rewritten in place).
+ */
+export function npyHeader(descr: string, shape: number[], minLength = 0): Uint8Array {
   const dims = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${dims}, }`;
-  const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
+  const total = Math.max(minLength, Math.ceil((10 + dict.length + 1) / 64) * 64);
   const text = dict.padEnd(total - 10 - 1, ' ') + '\n';
   const out = new Uint8Array(total);
   out.set([0x93, ...utf8.encode('NUMPY'), 1, 0, text.length & 0xff, text.length >> 8]);
