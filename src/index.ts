@@ -5,7 +5,8 @@ export type { Scorer, ScoreResult, ScoreOptions, Timings, ImageInput, LoadProgre
 export type { MusiqDims, Variant } from './musiq/checkpoint.ts';
 export type { RgbImage } from './musiq/decode.ts';
 export type { ByteSource } from './npz/source.ts';
-export { MusiqError, GpuError, NoAdapterError } from './runtime/errors.ts';
+export { MusiqError, GpuError, NoAdapterError, DeviceLostError } from './runtime/errors.ts';
+
 export { Runtime, Tensor } from './runtime/runtime.ts';
 export { decodeImage } from './musiq/decode.ts';
 export { preprocess } from './musiq/preprocess.ts';

@@ -14,6 +14,12 @@ let scorerName = '';
 async function getRuntime(): Promise<Runtime> {
   if (!runtime) {
     runtime = await createBrowserRuntime();
+    // Browsers take the GPU away (driver reset, GPU process crash, a long-hidden tab): say so and
+    // offer a fresh start. The checkpoint comes back from Cache Storage, not the network.
+    void runtime.device.lost.then((info) => {
+      $('lostText').textContent = `The GPU device was lost (${info.reason || 'unknown'}: ${info.message}). Scores need a new device.`;
+      $('lost').hidden = false;
+    });
     const a = runtime.adapter;
     $('adapter').textContent = `WebGPU adapter: ${runtime.adapterName}${a.isFallback ? ' — a software adapter: expect seconds per image, not milliseconds' : ''}`;
   }
@@ -139,6 +145,7 @@ async function selfTest(): Promise<number[]> {
 (globalThis as unknown as { musiqSelfTest: typeof selfTest }).musiqSelfTest = selfTest;
 
 function wire(): void {
+  $('lostReload').addEventListener('click', () => location.reload());
   $('ckptFile').addEventListener('change', (e) => {
     const f = (e.target as HTMLInputElement).files?.[0];
     if (f) loadFromFile(f).catch((err: Error) => status(`error: ${err.message}`));

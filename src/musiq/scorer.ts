@@ -52,6 +52,13 @@ export interface Scorer {
   readonly dims: MusiqDims;
   readonly runtime: Runtime;
   score(image: ImageInput, name?: string, options?: ScoreOptions): Promise<ScoreResult>;
+  /**
+   * After a `DeviceLostError` (driver reset, GPU process crash, a browser reclaiming the GPU):
+   * gets a new device and uploads the checkpoint again, so `score()` works as before. A scorer
+   * given its `runtime` by the caller cannot replace it: reload() then rejects, and the caller
+   * makes a new Runtime and a new scorer.
+   */
+  reload(): Promise<void>;
   dispose(): void;
 }
 
@@ -102,6 +109,7 @@ export async function createScorerFrom(
       const input = preprocess(rgb);
       const t2 = performance.now();
       const out = await model.forward(input, options);
+      runtime.trim(); // everything of this image has been read back
       const total = performance.now() - t0;
       const result: ScoreResult = {
         score: scoreFromHead(out.logits, out.probabilities),
@@ -128,9 +136,39 @@ export async function createScorerFrom(
       }
       return result;
     },
+    async reload(): Promise<void> {
+      throw new MusiqError('musiq: reload() belongs to scorers made by createScorer()');
+    },
     dispose(): void {
       model.dispose();
       if (options.ownsRuntime) runtime.destroy();
+    },
+  };
+}
+
+/** A Scorer whose reload() replaces the inner scorer by a freshly opened one (new device, weights again). */
+export async function reloadable(open: () => Promise<Scorer>): Promise<Scorer> {
+  let inner = await open();
+  let disposed = false;
+  return {
+    get variant() {
+      return inner.variant;
+    },
+    get dims() {
+      return inner.dims;
+    },
+    get runtime() {
+      return inner.runtime;
+    },
+    score: (image, name, options) => inner.score(image, name, options),
+    async reload() {
+      if (disposed) throw new MusiqError('musiq: scorer used after dispose()');
+      inner.dispose();
+      inner = await open();
+    },
+    dispose() {
+      disposed = true;
+      inner.dispose();
     },
   };
 }

@@ -14,3 +14,13 @@ export class GpuError extends MusiqError {
 export class NoAdapterError extends MusiqError {
   override name = 'NoAdapterError';
 }
+
+/** The GPU device is gone (driver reset, GPU process crash, `device.destroy()`): nothing on it can run again. */
+export class DeviceLostError extends MusiqError {
+  override name = 'DeviceLostError';
+}
+
+/** A caller-owned runtime whose device is gone cannot be revived by the scorer that borrowed it. */
+export function lostRuntime(why: string): DeviceLostError {
+  return new DeviceLostError(`musiq: the runtime passed as createScorer({ runtime }) lost its GPU device (${why}); create a new Runtime and a new scorer`);
+}

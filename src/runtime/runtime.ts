@@ -1,7 +1,7 @@
 // The whole GPU layer MUSIQ needs: tensors on pooled buffers, cached pipelines, dispatches
 // batched into few submits, readback, per-dispatch timing, and errors that name the kernel.
 import { openDevice, adapterLabel, type AdapterDescription } from './device.ts';
-import { GpuError, MusiqError } from './errors.ts';
+import { DeviceLostError, GpuError, MusiqError } from './errors.ts';
 import { shaderSource } from './shaders.ts';
 
 export type DType = 'f32' | 'u32' | 'i32';
@@ -84,11 +84,21 @@ export class Runtime {
   readonly adapter: AdapterDescription;
   readonly features: Set<string>;
   readonly limits: GPUSupportedLimits;
-  #free = new Map<number, GPUBuffer[]>(); // reusable now
+  #free = new Map<number, GPUBuffer[]>(); // reusable now, by size
+  #freeSince = new Map<GPUBuffer, number>(); // the epoch each free buffer was last given back in
+  #freeBytes = 0;
   #released: GPUBuffer[] = []; // freed since the last submit: the pending batch may still read them
+  #releasedBytes = 0;
   #bytesLive = 0;
   #bytesPeak = 0;
   #bytesAllocated = 0;
+  #bytesAllocatedPeak = 0;
+  // An epoch ends at each trim() (a scorer calls it after each image). Per epoch: the working set,
+  // the live bytes above the epoch's low-water mark (what was live throughout: the weights).
+  #epoch = 0;
+  #epochLow = 0;
+  #epochHigh = 0;
+  #recentSets: number[] = [];
   #pipelines = new Map<string, GPUComputePipeline>();
   #encoder: GPUCommandEncoder | undefined;
   #pass: GPUComputePassEncoder | undefined;
@@ -112,7 +122,7 @@ export class Runtime {
     this.limits = handle.device.limits;
     this.#profile = profile && this.features.has('timestamp-query');
     this.device.lost.then((info) => {
-      if (!this.#destroyed) this.#lost = `device lost (${info.reason}): ${info.message}`;
+      if (!this.#destroyed) this.#lost = `${info.reason}: ${info.message}`;
     });
     this.device.addEventListener('uncapturederror', (ev) => {
       this.#uncaptured.push((ev as GPUUncapturedErrorEvent).error.message);
@@ -129,9 +139,23 @@ export class Runtime {
   get profiling(): boolean {
     return this.#profile;
   }
-  /** Bytes in live tensors now, the most ever live, and all storage buffers created (live + pooled). */
-  get memory(): { live: number; peak: number; allocated: number } {
-    return { live: this.#bytesLive, peak: this.#bytesPeak, allocated: this.#bytesAllocated };
+  /**
+   * GPU memory in bytes: `live` in tensors now, `peak` the most live since creation (or since
+   * `resetPeak()`), `allocated` in storage buffers that exist (live + pooled for reuse), and
+   * `allocatedPeak` the most that ever existed at once (since creation or `resetPeak()`). The pool
+   * keeps at most half the largest recent working set (see #trim), so after warm-up allocated
+   * stays within live + 0.5 × that set.
+   */
+  get memory(): { live: number; peak: number; allocated: number; allocatedPeak: number } {
+    return { live: this.#bytesLive, peak: this.#bytesPeak, allocated: this.#bytesAllocated, allocatedPeak: this.#bytesAllocatedPeak };
+  }
+  /** Why the device was lost (e.g. "destroyed: …", "unknown: …"), undefined while it works. */
+  get lost(): string | undefined {
+    return this.#lost;
+  }
+  resetPeak(): void {
+    this.#bytesPeak = this.#bytesLive;
+    this.#bytesAllocatedPeak = this.#bytesAllocated;
   }
 
   // ---- tensors --------------------------------------------------------------------------
@@ -143,21 +167,85 @@ export class Runtime {
     if (size > max) {
       throw new MusiqError(`musiq: a ${(bytes / 2 ** 20).toFixed(1)} MiB tensor exceeds this adapter's storage binding limit of ${(max / 2 ** 20).toFixed(0)} MiB`);
     }
-    let buffer = this.#free.get(size)?.pop();
+    let buffer = this.#takeFree(size);
+    if (!buffer && this.#releasedBytes >= size) {
+      // Submitting now makes the freed buffers reusable: a few more submits per image instead of
+      // a pool that holds every tensor an image ever had (what the queue order makes safe: the
+      // submitted reads of a buffer run before any later write to it).
+      this.flush();
+      buffer = this.#takeFree(size);
+    }
     if (!buffer) {
+      // A new buffer replaces pooled ones left from earlier epochs (other image sizes, which did
+      // not fit): the pool follows the work instead of growing by each new size. Destroying a
+      // buffer that submitted work may still use is safe: WebGPU frees it after that work.
+      this.#evict(size, (since) => since < this.#epoch);
       buffer = this.device.createBuffer({ size, usage: BUFFER_USAGE });
       this.#bytesAllocated += size;
+      this.#bytesAllocatedPeak = Math.max(this.#bytesAllocatedPeak, this.#bytesAllocated);
     }
-    this.#bytesLive += size;
+    this.#bytesLive += buffer.size;
     this.#bytesPeak = Math.max(this.#bytesPeak, this.#bytesLive);
+    this.#epochHigh = Math.max(this.#epochHigh, this.#bytesLive);
     return buffer;
+  }
+
+  /**
+   * The smallest pooled buffer of at least `size` bytes and at most a quarter more (two buckets
+   * up): images of different sizes then share buffers instead of each keeping its own set.
+   */
+  #takeFree(size: number): GPUBuffer | undefined {
+    let best: number | undefined;
+    for (const [s, list] of this.#free) if (list.length && s >= size && s <= size * 1.25 && (best === undefined || s < best)) best = s;
+    const buffer = best === undefined ? undefined : this.#free.get(best)!.pop()!;
+    if (buffer) {
+      this.#freeBytes -= buffer.size;
+      this.#freeSince.delete(buffer);
+    }
+    return buffer;
+  }
+
+  /**
+   * Ends an epoch (a unit of work such as one image; call it when the work is read back, so no
+   * pooled buffer is in flight): destroys pooled buffers not reused for 8 epochs, then the longest
+   * unused ones until the pool holds at most half the largest working set of the last 8 epochs.
+   * A run of small images after a large one thus gives the large one's memory back within 8 images.
+   */
+  trim(): void {
+    this.flush();
+    this.#recentSets.push(this.#epochHigh - this.#epochLow);
+    if (this.#recentSets.length > 8) this.#recentSets.shift();
+    this.#epoch++;
+    this.#epochLow = this.#epochHigh = this.#bytesLive;
+    const cap = 0.5 * Math.max(...this.#recentSets);
+    this.#evict(Math.max(0, this.#freeBytes - cap), () => true);
+    this.#evict(Infinity, (since) => since <= this.#epoch - 8);
+  }
+
+  /** Destroys the longest-unused pooled buffers that `may` go, until `bytes` are gone. */
+  #evict(bytes: number, may: (since: number) => boolean): void {
+    if (bytes <= 0 || this.#freeBytes === 0) return;
+    const byAge = [...this.#freeSince].sort((a, b) => a[1] - b[1] || b[0].size - a[0].size);
+    let gone = 0;
+    for (const [buffer, since] of byAge) {
+      if (gone >= bytes || !may(since)) break;
+      const list = this.#free.get(buffer.size)!;
+      list.splice(list.indexOf(buffer), 1);
+      this.#freeSince.delete(buffer);
+      this.#freeBytes -= buffer.size;
+      this.#bytesAllocated -= buffer.size;
+      gone += buffer.size;
+      buffer.destroy();
+    }
   }
 
   /** @internal called by Tensor.dispose */
   release(buffer: GPUBuffer): void {
     this.#bytesLive -= buffer.size;
+    this.#epochLow = Math.min(this.#epochLow, this.#bytesLive);
     if (this.#destroyed) return;
     this.#released.push(buffer);
+    this.#releasedBytes += buffer.size;
   }
 
   /** Uninitialised tensor (contents are whatever the pooled buffer held). */
@@ -295,13 +383,14 @@ export class Runtime {
     this.#querySet?.destroy();
     this.device.destroy();
     this.#free.clear();
+    this.#freeSince.clear();
     this.#pipelines.clear();
   }
 
   // ---- internals ------------------------------------------------------------------------
 
   #checkAlive(): void {
-    if (this.#lost) throw new MusiqError(`musiq: GPU ${this.#lost}`);
+    if (this.#lost) throw new DeviceLostError(`musiq: the GPU device was lost (${this.#lost}); scorer.reload() gets a new device and uploads the weights again`);
     if (this.#destroyed) throw new MusiqError('musiq: runtime used after destroy()');
   }
 
@@ -320,8 +409,11 @@ export class Runtime {
       const list = this.#free.get(b.size);
       if (list) list.push(b);
       else this.#free.set(b.size, [b]);
+      this.#freeSince.set(b, this.#epoch);
+      this.#freeBytes += b.size;
     }
     this.#released = [];
+    this.#releasedBytes = 0;
     this.#uniformFree.push(...this.#uniformReleased);
     this.#uniformReleased = [];
   }
