@@ -142,9 +142,10 @@ export class Runtime {
   /**
    * GPU memory in bytes: `live` in tensors now, `peak` the most live since creation (or since
    * `resetPeak()`), `allocated` in storage buffers that exist (live + pooled for reuse), and
-   * `allocatedPeak` the most that ever existed at once (since creation or `resetPeak()`). The pool
-   * keeps at most half the largest recent working set (see #trim), so after warm-up allocated
-   * stays within live + 0.5 × that set.
+   * `allocatedPeak` the most that ever existed at once (since creation or `resetPeak()`). Between
+   * images the pool keeps at most the largest recent working set (see trim()), and new buffers
+   * replace stale ones, so after warm-up allocated stays within the weights + 1.5 × that set
+   * (test/memory.test.ts).
    */
   get memory(): { live: number; peak: number; allocated: number; allocatedPeak: number } {
     return { live: this.#bytesLive, peak: this.#bytesPeak, allocated: this.#bytesAllocated, allocatedPeak: this.#bytesAllocatedPeak };
@@ -208,7 +209,7 @@ export class Runtime {
   /**
    * Ends an epoch (a unit of work such as one image; call it when the work is read back, so no
    * pooled buffer is in flight): destroys pooled buffers not reused for 8 epochs, then the longest
-   * unused ones until the pool holds at most half the largest working set of the last 8 epochs.
+   * unused ones until the pool holds at most the largest working set of the last 8 epochs.
    * A run of small images after a large one thus gives the large one's memory back within 8 images.
    */
   trim(): void {
@@ -217,7 +218,7 @@ export class Runtime {
     if (this.#recentSets.length > 8) this.#recentSets.shift();
     this.#epoch++;
     this.#epochLow = this.#epochHigh = this.#bytesLive;
-    const cap = 0.5 * Math.max(...this.#recentSets);
+    const cap = Math.max(...this.#recentSets);
     this.#evict(Math.max(0, this.#freeBytes - cap), () => true);
     this.#evict(Infinity, (since) => since <= this.#epoch - 8);
   }
