@@ -54,7 +54,8 @@ export function adapterLabel(a: AdapterDescription): string {
   return `${name}${a.isFallback ? ' (software fallback)' : ''}`;
 }
 
-export async function openDevice(gpu: GPU | undefined, powerPreference: GPUPowerPreference = 'high-performance'): Promise<DeviceHandle> {
+/** `defaultLimits`: WebGPU's guaranteed minimums instead of the adapter's maxima (what a strict browser gives). */
+export async function openDevice(gpu: GPU | undefined, powerPreference: GPUPowerPreference = 'high-performance', defaultLimits = false): Promise<DeviceHandle> {
   if (!gpu) throw new NoAdapterError(`musiq: WebGPU is not available in this runtime; ${NO_ADAPTER_HELP}`);
   const adapter = await gpu.requestAdapter({ powerPreference });
   if (!adapter) throw new NoAdapterError(`musiq: ${NO_ADAPTER_HELP}`);
@@ -65,7 +66,7 @@ export async function openDevice(gpu: GPU | undefined, powerPreference: GPUPower
   }
   const features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
   const requiredLimits: Record<string, number> = {};
-  for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
+  if (!defaultLimits) for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });

@@ -14,6 +14,6 @@ setShaderLoader((name) => {
   return text;
 });
 
-export async function createBrowserRuntime(options: { profile?: boolean } = {}): Promise<Runtime> {
+export async function createBrowserRuntime(options: { profile?: boolean; defaultLimits?: boolean } = {}): Promise<Runtime> {
   return Runtime.create({ gpu: await browserGpu(), ...options });
 }

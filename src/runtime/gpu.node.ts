@@ -31,6 +31,6 @@ setShaderLoader((name) => {
 });
 
 /** A Runtime on Dawn (Vulkan/Metal/D3D12 as the machine has; lavapipe on GPU-less Linux). */
-export async function createNodeRuntime(options: { profile?: boolean } = {}): Promise<Runtime> {
+export async function createNodeRuntime(options: { profile?: boolean; defaultLimits?: boolean } = {}): Promise<Runtime> {
   return Runtime.create({ gpu: await nodeGpu(), ...options });
 }

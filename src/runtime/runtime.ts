@@ -73,10 +73,21 @@ function bucket(bytes: number): number {
   return Math.ceil(b / step) * step;
 }
 
+/** A tensor the adapter cannot bind is a one-line error naming the limit, before any GPU call. */
+export function checkFits(bytes: number, size: number, limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>): void {
+  for (const name of ['maxStorageBufferBindingSize', 'maxBufferSize'] as const) {
+    if (size > limits[name]) {
+      throw new MusiqError(`musiq: a ${(bytes / 2 ** 20).toFixed(1)} MiB tensor exceeds this adapter's ${name} of ${limits[name]} bytes (${(limits[name] / 2 ** 20).toFixed(0)} MiB)`);
+    }
+  }
+}
+
 export interface RuntimeOptions {
   gpu: GPU | undefined;
   /** Time every dispatch with timestamp queries (when the adapter has them). */
   profile?: boolean;
+  /** Ask for WebGPU's default limits, not the adapter's maxima (e.g. to check that work fits a strict browser). */
+  defaultLimits?: boolean;
 }
 
 export class Runtime {
@@ -130,7 +141,7 @@ export class Runtime {
   }
 
   static async create(options: RuntimeOptions): Promise<Runtime> {
-    return new Runtime(await openDevice(options.gpu), options.profile ?? false);
+    return new Runtime(await openDevice(options.gpu, 'high-performance', options.defaultLimits), options.profile ?? false);
   }
 
   get adapterName(): string {
@@ -164,10 +175,7 @@ export class Runtime {
   #acquire(bytes: number): GPUBuffer {
     this.#checkAlive();
     const size = bucket(bytes);
-    const max = this.limits.maxStorageBufferBindingSize;
-    if (size > max) {
-      throw new MusiqError(`musiq: a ${(bytes / 2 ** 20).toFixed(1)} MiB tensor exceeds this adapter's storage binding limit of ${(max / 2 ** 20).toFixed(0)} MiB`);
-    }
+    checkFits(bytes, size, this.limits);
     let buffer = this.#takeFree(size);
     if (!buffer && this.#releasedBytes >= size) {
       // Submitting now makes the freed buffers reusable: a few more submits per image instead of
