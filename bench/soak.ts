@@ -35,7 +35,7 @@ if (one) {
   rt.resetPeak();
   const r = await scorer.score(image(one[0], one[1], 1), `${one[0]}x${one[1]}`);
   const m = rt.memory;
-  console.log(`${one[0]}×${one[1]}: ${r.tokens} tokens, ${((performance.now() - t0) / 1000).toFixed(1)} s, peak live ${MiB(m.peak)} (working set ${MiB(m.peak - weights)}), allocated ${MiB(m.allocated)}`);
+  console.log(`${one[0]}×${one[1]}: ${r.tokens} tokens, ${((performance.now() - t0) / 1000).toFixed(1)} s, peak live ${MiB(m.peak)} (working set ${MiB(m.peak - weights)}), peak allocated ${MiB(m.allocatedPeak)}, allocated after ${MiB(m.allocated)}`);
 } else {
   const pick = mulberry32(42);
   let maxSet = 0;
