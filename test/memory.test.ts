@@ -46,9 +46,11 @@ test('24 mixed-size images: allocation stays within weights + 1.5× the largest 
     }
     const rssGrowth = process.memoryUsage().rss - warmRss;
     console.log(`\n  weights ${MiB(weights)}, largest working set ${MiB(maxSet)}, allocated now ${MiB(rt.memory.allocated)}, RSS growth after warm-up ${MiB(rssGrowth)}`);
-    // 16 images of up to 1024×768 decode-free: a leak of even one image's pixels (2.3 MB) and
-    // tensors per image would pass 64 MiB; the measured growth is a few MiB of JIT and heap noise.
-    assert.ok(rssGrowth < 64 * 2 ** 20, `RSS grew ${MiB(rssGrowth)} after the warm-up`);
+    // On lavapipe GPU buffers are host memory, so RSS sees the pool too: leaking one image's
+    // working set (~100 MiB at 1024×768) per image would add >1 GiB over these 16 images, and the
+    // old hoarding pool sat 800 MiB above this one. Alone the growth measures 2-10 MiB; inside the
+    // full suite, heap and JIT growth from other tests lands here too (74 MiB seen), hence 256 MiB.
+    assert.ok(rssGrowth < 256 * 2 ** 20, `RSS grew ${MiB(rssGrowth)} after the warm-up`);
   } finally {
     scorer.dispose();
     rt.destroy();
