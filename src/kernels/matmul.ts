@@ -6,7 +6,7 @@ import { uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
 import { MusiqError } from '../runtime/errors.ts';
 import { adapterKey, medianWallMs, type TuneCache } from './tune.ts';
 
-export const MATMUL_VARIANTS = ['naive', 'tiled', 'blocked', 'subgroup'] as const;
+export const MATMUL_VARIANTS = ['naive', 'tiled', 'blocked', 'subgroup', 'subgroup64'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
 export interface MatmulOptions {
@@ -46,6 +46,11 @@ const VARIANTS: Record<MatmulVariant, Variant> = {
     unsupported: (rt, _M, K, N) => subgroupProblem(rt) ?? vec4Columns(N) ?? (K % 4 === 0 ? undefined : `K = ${K} is not a multiple of 4`),
     workgroups: (M, N) => [Math.ceil(N / 64), Math.ceil(M / 32)],
   },
+  subgroup64: {
+    kernel: 'matmul_subgroup64',
+    unsupported: (rt, M, K, N) => VARIANTS.subgroup.unsupported(rt, M, K, N),
+    workgroups: (M, N) => [Math.ceil(N / 64), Math.ceil(M / 64)],
+  },
 };
 
 function subgroupProblem(rt: Runtime): string | undefined {
@@ -73,11 +78,20 @@ function defaultVariant(rt: Runtime): MatmulVariant {
   return subgroupProblem(rt) === undefined ? 'subgroup' : 'blocked';
 }
 
+/**
+ * From this K on, the subgroup kernel runs 64-row tiles (matmul_subgroup64): twice the
+ * multiply-adds per W load outweigh the extra spilled accumulators once the k loop is long.
+ * Measured on lavapipe (8 lanes, bench/kernels.ts, one run): 1.05-1.35× at K = 1152 and
+ * 16384, but 0.7-0.95× at K = 384 × N = 1152.
+ */
+const LONG_K = 1152;
+
 /** The variant matmul() uses for this shape now: the tuned or default one, else one that can run it. */
 export function matmulVariant(rt: Runtime, M: number, K: number, N: number): MatmulVariant {
   const preferred = tuned.get(adapterKey(rt)) ?? defaultVariant(rt);
+  const byK: MatmulVariant[] = preferred === 'subgroup' && K >= LONG_K ? ['subgroup64'] : [];
   // Fallbacks for shapes the preferred kernel cannot take (e.g. a 1- or 10-class head: N % 4 ≠ 0).
-  const order: MatmulVariant[] = [preferred, ...(preferred === 'subgroup' ? (['blocked'] as const) : []), 'tiled'];
+  const order: MatmulVariant[] = [...byK, preferred, ...(preferred.startsWith('subgroup') ? (['blocked'] as const) : []), 'tiled'];
   return order.find((v) => VARIANTS[v].unsupported(rt, M, K, N) === undefined) ?? 'naive';
 }
 
@@ -175,8 +189,9 @@ export async function tuneMatmul(rt: Runtime, options: TuneMatmulOptions = {}): 
   let best: { variant: MatmulVariant; ms: number } | undefined;
   try {
     // The naive kernel is the benchmarks' baseline, never the fastest: timing it would only
-    // add a second or so to tuning on a CPU adapter.
-    for (const variant of matmulVariantsFor(rt, M, K, N).filter((v) => v !== 'naive')) {
+    // add a second or so to tuning on a CPU adapter. subgroup64 is not a choice of its own:
+    // it is the subgroup kernel's tile for long K (LONG_K), which the tuning shape is not.
+    for (const variant of matmulVariantsFor(rt, M, K, N).filter((v) => v !== 'naive' && v !== 'subgroup64')) {
       const ms = await medianWallMs(rt, () => matmul(rt, x, w, { bias, out, variant }));
       if (!best || ms < best.ms) best = { variant, ms };
     }

@@ -175,7 +175,25 @@ test('matmul offers its subgroup kernel exactly where the adapter has subgroups 
   const rt = await gpu();
   const skip = subgroupSkip(rt, 8);
   assert.is(matmulVariantsFor(rt, 32, 32, 64).includes('subgroup'), !skip);
-  if (skip) console.log(`  (matmul subgroup variant skipped: ${skip})`);
+  assert.is(matmulVariantsFor(rt, 32, 32, 64).includes('subgroup64'), !skip);
+  if (skip) console.log(`  (matmul subgroup variants skipped: ${skip})`);
+});
+
+test('the subgroup kernel runs 64-row tiles from K = 1152 on, 32-row tiles below', async () => {
+  const rt = await gpu();
+  const skip = subgroupSkip(rt, 8);
+  if (skip) return console.log(`  (skipped: ${skip})`);
+  setMatmulVariant(rt, 'subgroup');
+  try {
+    assert.is(matmulVariant(rt, 37, 1148, 384), 'subgroup');
+    assert.is(matmulVariant(rt, 37, 1152, 384), 'subgroup64');
+    assert.is(matmulVariant(rt, 960, 16384, 384), 'subgroup64');
+    assert.is(matmulVariant(rt, 37, 1152, 6), 'tiled', 'N % 4 != 0 falls back past both subgroup tiles and blocked');
+    setMatmulVariant(rt, 'blocked');
+    assert.is(matmulVariant(rt, 37, 1152, 384), 'blocked', 'the long-K tile refines only the subgroup choice');
+  } finally {
+    setMatmulVariant(rt, undefined);
+  }
 });
 
 test('the tuning key tells subgroup widths apart (lavapipe at LP_NATIVE_VECTOR_WIDTH 128/256/512)', () => {
