@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,7 @@ mkdirSync(dataset);
 for (let i = 0; i < N; i++) copyFileSync(join(images, i % 2 ? 'tiny_31x47.png' : 'small_64x64.png'), join(dataset, `img${String(i).padStart(2, '0')}.png`));
 writeFileSync(join(dataset, 'broken.jpg'), 'not a jpeg');
 const ALL = N + 1;
+test.after(() => rmSync(work, { recursive: true, force: true }));
 
 let clean: ResultRow[] = [];
 
