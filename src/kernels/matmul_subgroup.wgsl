@@ -16,16 +16,7 @@
 // 16384-long embedding) for ~1 s more compile time (once: Mesa caches compiled shaders).
 // Needs N % 4 == 0, K % 4 == 0 and subgroups of at least 8 lanes (matmul.ts checks).
 enable subgroups;
-#include "lib/matmul_epilogue"
-
-struct Params { M: u32, N: u32, K: u32, flags: u32 }
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<vec4f>;
-@group(0) @binding(2) var<storage, read> w: array<vec4f>;
-@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
-@group(0) @binding(4) var<storage, read> res: array<vec4f>;
-@group(0) @binding(5) var<storage, read_write> y: array<vec4f>;
+#include "lib/matmul_vec4_io"
 
 const ROWS = 32u;
 
@@ -114,14 +105,4 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     store(m0 + r, col, acc_a[r]);
     if (col + 1u < n4) { store(m0 + r, col + 1u, acc_b[r]); }
   }
-}
-
-fn store(row: u32, col: u32, acc: vec4f) {
-  let i = row * (p.N / 4u) + col;
-  var v = acc;
-  if ((p.flags & MM_BIAS) != 0u) { v += bias[col]; }
-  if ((p.flags & MM_GELU) != 0u) { v = gelu4(v); }
-  if ((p.flags & MM_RESIDUAL) != 0u) { v += res[i]; }
-  if ((p.flags & MM_RESIDUAL_IN_Y) != 0u) { v += y[i]; }
-  y[i] = v;
 }
