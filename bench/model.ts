@@ -1,5 +1,8 @@
 // Seconds per image, per stage, with a full-size synthetic checkpoint (real dims, random weights:
-// the cost is the same as a real checkpoint's). `npm run bench:model [-- --json] [-- --sizes 512x384,1024x768] [-- --profile]`
+// the cost is the same as a real checkpoint's). `npm run bench:model [-- --json] [-- --sizes 512x384,1024x768] [-- --profile] [-- --vs-torch]`
+// --vs-torch: PyTorch runs the same forward pass (bench/torch_musiq.py, same token count, as many
+// threads as this machine has cores) before and after our timed runs, and the ratio of the
+// medians is printed: same run, same cores. MUSIQ_TORCH_PYTHON names the interpreter (python3).
 // --profile: after the timed runs, one more run per size with GPU timestamps, printed per kernel
 // group (ms, GFLOP/s). Profiling adds a timestamp pair per dispatch, so with it the s/image
 // numbers are a little slower than without.
@@ -9,6 +12,9 @@ import type { RgbImage } from '../src/musiq/decode.ts';
 import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
 import { mulberry32 } from '../tools/random.ts';
 import { formatGroups, groupTimings } from './profile-groups.ts';
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -16,6 +22,8 @@ const profile = args.includes('--profile');
 const sizesArg = args[args.indexOf('--sizes') + 1];
 const sizes = (args.includes('--sizes') ? sizesArg : '512x384,1024x768').split(',').map((s) => s.split('x').map(Number) as [number, number]);
 const reps = Number(args[args.indexOf('--reps') + 1]) || 2;
+const vsTorch = args.includes('--vs-torch');
+const python = process.env.MUSIQ_TORCH_PYTHON ?? 'python3';
 const log = (s: string) => (json ? console.error(s) : console.log(s));
 
 /** A smooth random image: natural-ish statistics without needing a file. */
@@ -29,6 +37,22 @@ function syntheticImage(width: number, height: number, seed = 7): RgbImage {
   return { width, height, data };
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Seconds per forward pass of PyTorch on `tokens` patches, one per rep (after a warm-up). */
+function torchSeconds(tokens: number): number[] {
+  const script = fileURLToPath(new URL('./torch_musiq.py', import.meta.url));
+  try {
+    const out = execFileSync(python, [script, '--tokens', String(tokens), '--reps', String(reps), '--threads', String(availableParallelism())], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return (JSON.parse(out.trim().split('\n').at(-1)!) as { seconds: number[] }).seconds;
+  } catch (e) {
+    const why = (e as { stderr?: string }).stderr?.trim().split('\n').at(-1) ?? String(e);
+    console.error(`bench:model --vs-torch: ${python} ${script} failed: ${why}`);
+    console.error('  PyTorch is needed (Debian: apt install python3-torch libopenblas0-pthread; without OpenBLAS torch falls back to a reference BLAS ~20x slower); MUSIQ_TORCH_PYTHON picks the interpreter');
+    process.exit(2);
+  }
+}
+
 const rt = await createNodeRuntime({ profile });
 if (profile && !rt.profiling) log('bench:model: this adapter has no timestamp queries; --profile prints nothing');
 log(`adapter: ${rt.adapterName}`);
@@ -40,13 +64,24 @@ log(`full-size checkpoint written and uploaded in ${((performance.now() - t0) / 
 const rows = [];
 for (const [w, h] of sizes) {
   const img = syntheticImage(w, h);
-  await scorer.score(img); // warm-up: pipelines compiled, buffers pooled
+  const warm = await scorer.score(img); // warm-up: pipelines compiled, buffers pooled
+  const torchBefore = vsTorch ? torchSeconds(warm.tokens) : [];
   const runs = [];
   for (let i = 0; i < reps; i++) runs.push(await scorer.score(img));
+  const torch = vsTorch ? [...torchBefore, ...torchSeconds(warm.tokens)] : [];
   const best = runs.reduce((a, b) => (b.timings.total < a.timings.total ? b : a));
   const t = best.timings;
-  rows.push({ size: `${w}x${h}`, tokens: best.tokens, seconds: t.total / 1000, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, peakGpuMiB: rt.memory.peak / 2 ** 20, allocatedGpuMiB: rt.memory.allocated / 2 ** 20, adapter: rt.adapterName });
-  log(`${w}x${h}: ${best.tokens} tokens, ${(t.total / 1000).toFixed(3)} s/image (decode ${t.decode.toFixed(0)} ms [pixels given], preprocess ${t.preprocess.toFixed(0)} ms, stem+embedding ${t.stem.toFixed(0)} ms, encoder+head ${t.encoder.toFixed(0)} ms); peak GPU ${(rt.memory.peak / 2 ** 20).toFixed(0)} MiB live, ${(rt.memory.allocated / 2 ** 20).toFixed(0)} MiB allocated incl. pool`);
+  const medianSeconds = median(runs.map((r) => r.timings.total)) / 1000;
+  const row: Record<string, unknown> = { size: `${w}x${h}`, tokens: best.tokens, seconds: t.total / 1000, medianSeconds, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, peakGpuMiB: rt.memory.peak / 2 ** 20, allocatedGpuMiB: rt.memory.allocated / 2 ** 20, adapter: rt.adapterName };
+  rows.push(row);
+  log(`${w}x${h}: ${best.tokens} tokens, ${(t.total / 1000).toFixed(3)} s/image best, ${medianSeconds.toFixed(3)} median of ${reps} (decode ${t.decode.toFixed(0)} ms [pixels given], preprocess ${t.preprocess.toFixed(0)} ms, stem+embedding ${t.stem.toFixed(0)} ms, encoder+head ${t.encoder.toFixed(0)} ms); peak GPU ${(rt.memory.peak / 2 ** 20).toFixed(0)} MiB live, ${(rt.memory.allocated / 2 ** 20).toFixed(0)} MiB allocated incl. pool`);
+  if (vsTorch) {
+    // Ours excludes preprocessing (PyTorch is given patches), so compare model time to model time.
+    const ours = median(runs.map((r) => r.timings.total - r.timings.preprocess - r.timings.decode)) / 1000;
+    const theirs = median(torch);
+    Object.assign(row, { modelSeconds: ours, torchSeconds: theirs, ratio: ours / theirs });
+    log(`  vs PyTorch (CPU, ${availableParallelism()} threads, runs before and after ours: ${torch.map((s) => s.toFixed(2)).join(', ')} s): model ${ours.toFixed(3)} s against ${theirs.toFixed(3)} s median = ${(ours / theirs).toFixed(2)}x PyTorch's time`);
+  }
   if (rt.profiling) {
     await rt.timings(); // drop the timed runs' timestamps
     await scorer.score(img);
