@@ -1,5 +1,5 @@
 // GPU timestamps of one image's dispatches summed per kernel group, with the group's GFLOP/s
-// where the dispatch labels carry the shape (matmul M×K×N, attention T×H×Dh, conv2d …px).
+// where the dispatch labels carry the shape (matmul M×K×N, attention Q×T×H×Dh, conv2d …px).
 // Matmul is also split by K×N, because the four MUSIQ shapes reach different speeds.
 import type { KernelTiming } from '../src/runtime/runtime.ts';
 
@@ -16,8 +16,8 @@ export function labelFlop(label: string): number | null {
   let m = /^matmul_\w+ (\d+)×(\d+)×(\d+)$/.exec(label);
   if (m) return 2 * +m[1] * +m[2] * +m[3];
   // q·k and p·v: 2 multiply-adds per (query, key, head, dim); the softmax is not counted.
-  m = /^attention\/\w+ (\d+)×(\d+)×(\d+)$/.exec(label);
-  if (m) return 4 * +m[1] * +m[1] * +m[2] * +m[3];
+  m = /^attention\/\w+ (\d+)×(\d+)×(\d+)×(\d+)$/.exec(label); // queries × keys × heads × head dim
+  if (m) return 4 * +m[1] * +m[2] * +m[3] * +m[4];
   m = /^conv2d (\d+)x(\d+)\/\d+ (\d+)→(\d+) (\d+)px$/.exec(label);
   if (m) return 2 * +m[1] * +m[2] * +m[3] * +m[4] * +m[5];
   return null;

@@ -14,7 +14,12 @@ export interface AttentionOptions {
   headDim: number;
   /** [T], f32 or u32: > 0 valid, 0 padding. Omitted: every token is valid. */
   mask?: Tensor;
-  /** [T, heads·headDim]; allocated when omitted. */
+  /**
+   * Compute only the first `queries` rows (every token still gives keys and values): the last
+   * MUSIQ block reads only the CLS row. Default T.
+   */
+  queries?: number;
+  /** [queries, heads·headDim]; allocated when omitted. */
   out?: Tensor;
   /** Forces a variant; by default the one expected to be fastest on this adapter. */
   variant?: AttentionVariant;
@@ -36,9 +41,9 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
   return rt.adapter.isFallback || rt.adapter.architecture === 'software' ? ['subgroup', 'tiled'] : ['tiled', 'subgroup'];
 }
 
-/** What attention() allocates and dispatches for T tokens: the output only, so memory is O(T). */
-export function attentionPlan(T: number, heads: number, headDim: number, variant: AttentionVariant): { outBytes: number; workgroups: [number, number] } {
-  return { outBytes: T * heads * headDim * 4, workgroups: [Math.ceil(T / (INVOCATIONS * QUERIES_PER_INVOCATION[variant])), heads] };
+/** What attention() allocates and dispatches for Q queries: the output only, so memory is O(T). */
+export function attentionPlan(Q: number, heads: number, headDim: number, variant: AttentionVariant): { outBytes: number; workgroups: [number, number] } {
+  return { outBytes: Q * heads * headDim * 4, workgroups: [Math.ceil(Q / (INVOCATIONS * QUERIES_PER_INVOCATION[variant])), heads] };
 }
 
 /**
@@ -58,22 +63,24 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
   if (mask && (mask.size !== T || mask.dtype === 'i32')) {
     throw new MusiqError(`attention: mask must be f32 or u32 [${T}], got ${mask.dtype} [${mask.shape.join(', ')}]`);
   }
+  const Q = opts.queries ?? T;
+  if (!Number.isInteger(Q) || Q < 0 || Q > T) throw new MusiqError(`attention: queries must be an integer in [0, ${T}], got ${Q}`);
   const supported = attentionVariants(rt);
   const variant = opts.variant ?? supported[0];
   if (!supported.includes(variant)) throw new MusiqError(`attention: variant "${variant}" is not available on ${rt.adapterName}`);
-  const plan = attentionPlan(T, H, Dh, variant);
-  const out = (opts.out ?? rt.empty([T, D])) as Tensor<'f32'>;
-  if (out.size !== T * D || out.dtype !== 'f32') throw new MusiqError(`attention: out must hold [${T}, ${D}], got [${out.shape.join(', ')}]`);
-  if (T === 0) return out;
+  const plan = attentionPlan(Q, H, Dh, variant);
+  const out = (opts.out ?? rt.empty([Q, D])) as Tensor<'f32'>;
+  if (out.size !== Q * D || out.dtype !== 'f32') throw new MusiqError(`attention: out must hold [${Q}, ${D}], got [${out.shape.join(', ')}]`);
+  if (Q === 0) return out;
   rt.dispatch({
     kernel: KERNEL[variant],
     constants: { DH: Dh, QB: INVOCATIONS },
-    uniforms: uniforms([T, H, mask ? (mask.dtype === 'u32' ? 1 : 2) : 0, { f32: Math.sqrt(Dh) }]),
+    uniforms: uniforms([T, H, mask ? (mask.dtype === 'u32' ? 1 : 2) : 0, { f32: Math.sqrt(Dh) }, Q]),
     // Without a mask the kernels never read binding 2; qkv stands in (read-only aliasing is allowed).
     buffers: [qkv, mask ?? qkv, out],
     workgroups: plan.workgroups,
-    // T×H×Dh: bench/profile-groups.ts counts 4·T²·H·Dh flop from it.
-    label: `attention/${variant} ${T}×${H}×${Dh}`,
+    // Q×T×H×Dh: bench/profile-groups.ts counts 4·Q·T·H·Dh flop from it.
+    label: `attention/${variant} ${Q}×${T}×${H}×${Dh}`,
   });
   return out;
 }

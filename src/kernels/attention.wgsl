@@ -17,6 +17,7 @@ struct Params {
   H: u32,
   maskKind: u32, // 0 none, 1 u32 mask, 2 f32 mask (both: > 0 is valid)
   sqrtDh: f32,   // flax divides q by sqrt(depth) in f32
+  Q: u32,        // queries: rows 0..Q-1 of the output (Q <= T; keys are always all T rows)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -36,8 +37,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let D4 = p.H * C;                // vec4 columns of D
   let i = wg.x * QB + lid;         // query row
   let h = wg.y;
-  let live = i < p.T;
-  let row = min(i, p.T - 1u);      // out-of-range invocations still help load tiles
+  let live = i < p.Q;
+  let row = min(i, p.Q - 1u);      // out-of-range invocations still help load tiles
   let qValid = isValid(row);
 
   var q: array<vec4f, MAXC>;

@@ -20,6 +20,7 @@ struct Params {
   H: u32,
   maskKind: u32, // 0 none, 1 u32 mask, 2 f32 mask (both: > 0 is valid)
   sqrtDh: f32,
+  Q: u32, // queries computed: rows 0..Q-1 (Q <= T); keys are always all T rows
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -46,7 +47,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   var l: array<f32, R>;
   var qValid: array<bool, R>;
   for (var r = 0u; r < R; r++) {
-    let row = min(wg.x * QB * R + r * QB + lid, p.T - 1u);
+    let row = min(wg.x * QB * R + r * QB + lid, p.Q - 1u);
     qValid[r] = isValid(row);
     for (var c = 0u; c < C; c++) {
       q[r][c] = qkv[row * 3u * D4 + h * C + c] / p.sqrtDh;
@@ -108,7 +109,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   }
   for (var r = 0u; r < R; r++) {
     let i = wg.x * QB * R + r * QB + lid;
-    if (i < p.T) {
+    if (i < p.Q) {
       let inv = 1.0 / l[r];
       for (var c = 0u; c < C; c++) { out[i * D4 + h * C + c] = o[r][c] * inv; }
     }

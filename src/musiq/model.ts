@@ -178,8 +178,8 @@ export class MusiqModel {
 
   /**
    * One pre-LN encoder block. With `clsOnly` (the last block) every token still provides keys
-   * and values, but everything after attention runs for the CLS row alone: it is the only row
-   * read afterwards, and all those ops are per token.
+   * and values, but only the CLS query is attended and everything after attention runs for the
+   * CLS row alone: it is the only row read afterwards, and all those ops are per token.
    */
   #block(x: Tensor, l: Layer, options: { keepQkv?: Tensor; clsOnly?: boolean } = {}): Tensor {
     const { rt, dims } = this;
@@ -187,13 +187,12 @@ export class MusiqModel {
     const qkv = matmul(rt, y, l.qkv, { bias: l.qkvBias });
     if (options.keepQkv) rt.copy(qkv, options.keepQkv);
     y.dispose();
-    let a: Tensor = attention(rt, qkv, { heads: dims.heads, headDim: dims.headDim });
+    const a = attention(rt, qkv, { heads: dims.heads, headDim: dims.headDim, queries: options.clsOnly ? 1 : undefined });
     qkv.dispose();
     if (options.clsOnly) {
-      const [aCls, xCls] = [firstRow(rt, a), firstRow(rt, x)];
-      a.dispose();
+      const xCls = firstRow(rt, x);
       x.dispose();
-      [a, x] = [aCls, xCls];
+      x = xCls;
     }
     const x1 = matmul(rt, a, l.out, { bias: l.outBias, residual: x });
     a.dispose();

@@ -72,16 +72,17 @@ const cases: [T: number, H: number, Dh: number, mask: MaskKind][] = [
   [343, 6, 64, 'f32'],
 ];
 
-async function runCase(rt: Runtime, variant: AttentionVariant, T: number, H: number, Dh: number, kind: MaskKind, scale = 2): Promise<void> {
+async function runCase(rt: Runtime, variant: AttentionVariant, T: number, H: number, Dh: number, kind: MaskKind, scale = 2, queries = T): Promise<void> {
   const D = H * Dh;
   const seed = T * 7919 + H * 31 + Dh;
   const qkv = randomArray(T * 3 * D, seed, scale);
   const mask = makeMask(T, seed + 1, kind);
   const tq = rt.upload(qkv, [T, 3 * D]);
   const tm: Tensor | undefined = mask && (kind === 'u32' ? rt.upload(Uint32Array.from(mask), [T], 'u32') : rt.upload(mask));
-  const out = attention(rt, tq, { heads: H, headDim: Dh, mask: tm, variant });
+  const out = attention(rt, tq, { heads: H, headDim: Dh, mask: tm, variant, queries });
+  assert.equal(out.shape, [queries, D]);
   const got = await rt.read(out);
-  check(got, attentionRef(qkv, T, { heads: H, headDim: Dh, mask }), tolerances(qkv, T, H, Dh), T, H, Dh, `${variant} T=${T} H=${H} Dh=${Dh} mask=${kind}`);
+  check(got, attentionRef(qkv, T, { heads: H, headDim: Dh, mask }), tolerances(qkv, T, H, Dh), queries, H, Dh, `${variant} T=${T} queries=${queries} H=${H} Dh=${Dh} mask=${kind}`);
   for (const t of [tq, tm, out]) t?.dispose();
 }
 
@@ -95,6 +96,15 @@ for (const [T, H, Dh, kind] of cases) {
 test('attention with large logits (range ~1e3) stays finite and matches: the running max is subtracted', async () => {
   const rt = await gpu();
   for (const v of attentionVariants(rt)) await runCase(rt, v, 40, 2, 32, 'none', 12);
+});
+
+test('attention for the first queries only (the last block needs CLS alone) matches those rows of the full result', async () => {
+  const rt = await gpu();
+  // 1: the CLS case; 129: one past a subgroup workgroup's 128 queries; T: all, through the option.
+  for (const v of attentionVariants(rt)) {
+    for (const q of [1, 5, 129, 300]) await runCase(rt, v, 300, 6, 64, 'f32', 2, q);
+    await runCase(rt, v, 7, 2, 32, 'none', 2, 0);
+  }
 });
 
 test('attention offers its subgroup kernel exactly where the adapter has subgroups of 8+ lanes', async () => {
@@ -158,6 +168,9 @@ test('attention rejects bad shapes and masks with a MusiqError', async () => {
   assert.throws(() => attention(rt, qkv, { heads: 2, headDim: 64 }), (e: Error) => e instanceof MusiqError && /qkv must be f32 \[T, 384\]/.test(e.message));
   assert.throws(() => attention(rt, qkv, { heads: 1, headDim: 128 }), (e: Error) => e instanceof MusiqError && /head dim/.test(e.message));
   assert.throws(() => attention(rt, qkv, { heads: 2, headDim: 32, mask: rt.upload(new Float32Array(4)) }), (e: Error) => e instanceof MusiqError && /mask must be/.test(e.message));
+  for (const queries of [6, -1, 1.5]) {
+    assert.throws(() => attention(rt, qkv, { heads: 2, headDim: 32, queries }), (e: Error) => e instanceof MusiqError && /queries must be an integer in \[0, 5\]/.test(e.message));
+  }
   qkv.dispose();
 });
 

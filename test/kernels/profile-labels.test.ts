@@ -17,11 +17,12 @@ test('matmul, attention and conv2d labels give their flop counts', async () => {
     matmul(rt, rt.zeros([M, K]), rt.zeros([K, N]));
     const [T, H, Dh] = [7, 2, 8];
     attention(rt, rt.zeros([T, 3 * H * Dh]), { heads: H, headDim: Dh });
+    attention(rt, rt.zeros([T, 3 * H * Dh]), { heads: H, headDim: Dh, queries: 1 });
     // 2×5×3 input, 3×3 stride 2, SAME: 1×3×2 = 6 output pixels per image.
     conv2d(rt, rt.zeros([2, 5, 3, 4]), rt.zeros([3, 3, 4, 8]), { stride: 2 });
     await rt.sync();
     const flop = (await rt.timings()).map((t) => labelFlop(t.label));
-    assert.equal(flop, [2 * M * K * N, 2 * 2 * T * T * H * Dh, 2 * (2 * 3 * 2) * 3 * 3 * 4 * 8]);
+    assert.equal(flop, [2 * M * K * N, 2 * 2 * T * T * H * Dh, 2 * 2 * 1 * T * H * Dh, 2 * (2 * 3 * 2) * 3 * 3 * 4 * 8]);
   } finally {
     rt.destroy();
   }
