@@ -1,5 +1,5 @@
 // Y = X·W (+ bias) (→ tanh-GELU) (+ residual) on row-major f32, W in the checkpoint's flax
-// "in × out" layout (K×N, used as stored). Several kernels compute the same thing; which is
+// "in × out" layout (K×N, used as stored), as f32 or (with shader-f16) f16; math is f32 either way. Several kernels compute the same thing; which is
 // fastest depends on the adapter, so a short autotune picks one per adapter (tuneMatmul) and
 // matmul() uses it, or a per-adapter-kind default before tuning.
 import { uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
@@ -27,6 +27,8 @@ const BIAS = 1;
 const GELU = 2;
 const RESIDUAL = 4;
 const RESIDUAL_IN_Y = 8;
+/** Every variant reads W through one of these includes; for an f16 W they are swapped. */
+const HALF_W = { 'lib/matmul_w': 'lib/matmul_w_f16', 'lib/matmul_w4': 'lib/matmul_w4_f16' };
 
 interface Variant {
   kernel: string;
@@ -119,7 +121,9 @@ function checkSize(t: Tensor | undefined, name: string, size: number, what: stri
 
 export function matmul(rt: Runtime, x: Tensor, w: Tensor, opts: MatmulOptions = {}): Tensor<'f32'> {
   const xs = dims(x, 'x');
-  const ws = dims(w, 'w');
+  const halfW = w.dtype === 'f16';
+  if (halfW && !rt.features.has('shader-f16')) throw new MusiqError(`matmul: f16 weights need the shader-f16 feature, which ${rt.adapterName} lacks`);
+  const ws = halfW ? [...w.shape] : dims(w, 'w');
   if (xs.length !== 2 || ws.length !== 2 || xs[1] !== ws[0]) {
     throw new MusiqError(`matmul: shapes [${xs.join(', ')}]·[${ws.join(', ')}] do not multiply (need [M, K]·[K, N])`);
   }
@@ -149,11 +153,12 @@ export function matmul(rt: Runtime, x: Tensor, w: Tensor, opts: MatmulOptions = 
   const v = VARIANTS[variant];
   rt.dispatch({
     kernel: v.kernel,
+    includes: halfW ? HALF_W : undefined,
     uniforms: uniforms([M, N, K, flags]),
     // Absent operands are bound to x, which the kernel then never reads (flags say so).
     buffers: [x, w, opts.bias ?? x, opts.residual && !residualInY ? opts.residual : x, out],
     workgroups: v.workgroups(M, N),
-    label: `matmul_${variant} ${M}×${K}×${N}`,
+    label: `matmul_${variant}${halfW ? "_w16" : ""} ${M}×${K}×${N}`,
   });
   return out;
 }

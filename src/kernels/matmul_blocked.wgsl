@@ -3,13 +3,13 @@
 // workgroup share the same 4 rows. Meant for CPU backends without subgroups, where barriers
 // and workgroup memory cost more than they save; see matmul_subgroup.wgsl for why loads are
 // what matters there. Needs N % 4 == 0 (W rows read as vec4); any M and K.
+#include "lib/matmul_w4"
 #include "lib/matmul_epilogue"
 
 struct Params { M: u32, N: u32, K: u32, flags: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<vec4f>;
 @group(0) @binding(3) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(4) var<storage, read> res: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> y: array<vec4f>;
@@ -32,8 +32,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   var a20 = vec4f(0); var a21 = vec4f(0);
   var a30 = vec4f(0); var a31 = vec4f(0);
   for (var k = 0u; k < p.K; k++) {
-    let w0 = w[k * n4 + c0];
-    let w1 = w[k * n4 + c1];
+    let w0 = w4At(k * n4 + c0);
+    let w1 = w4At(k * n4 + c1);
     let v0 = x[x0 + k];
     let v1 = x[x1 + k];
     let v2 = x[x2 + k];

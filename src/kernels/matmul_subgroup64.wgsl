@@ -3,6 +3,7 @@
 // where the extra accumulators' spills cost less than the W loads they save; see
 // matmul_subgroup.wgsl for the layout. Same requirements: N % 4 == 0, K % 4 == 0, 8-lane subgroups.
 enable subgroups;
+#include "lib/matmul_w4"
 #include "lib/matmul_vec4_io"
 
 const ROWS = 64u;
@@ -62,8 +63,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   for (var k = 0u; k < k4; k++) {
     // W[4k..4k+3, column] as a matrix whose columns are W rows: wa * v = Σ_j v[j]·W[4k+j, ca].
     let r = 4u * k * n4;
-    let wa = mat4x4f(w[r + ca], w[r + n4 + ca], w[r + 2u * n4 + ca], w[r + 3u * n4 + ca]);
-    let wb = mat4x4f(w[r + cb], w[r + n4 + cb], w[r + 2u * n4 + cb], w[r + 3u * n4 + cb]);
+    let wa = mat4x4f(w4At(r + ca), w4At(r + n4 + ca), w4At(r + 2u * n4 + ca), w4At(r + 3u * n4 + ca));
+    let wb = mat4x4f(w4At(r + cb), w4At(r + n4 + cb), w4At(r + 2u * n4 + cb), w4At(r + 3u * n4 + cb));
     let v0 = x[x0 + k];
     let v1 = x[x1 + k];
     let v2 = x[x2 + k];

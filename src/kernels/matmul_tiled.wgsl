@@ -4,13 +4,13 @@
 // and a 16×64 slab of W in workgroup memory, zero-filled outside the matrices, so any M, N, K
 // works. On CPU backends the barriers and per-lane workgroup loads make it slower than
 // matmul_blocked/matmul_subgroup; the autotune decides.
+#include "lib/matmul_w"
 #include "lib/matmul_epilogue"
 
 struct Params { M: u32, N: u32, K: u32, flags: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> res: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
@@ -37,7 +37,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let wk = k0 + e / TILE;
       let wc = col0 + e % TILE;
       var wv = 0.0;
-      if (wk < p.K && wc < p.N) { wv = w[wk * p.N + wc]; }
+      if (wk < p.K && wc < p.N) { wv = wAt(wk * p.N + wc); }
       ws[e / TILE][e % TILE] = wv;
     }
     workgroupBarrier();

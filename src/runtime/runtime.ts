@@ -4,8 +4,14 @@ import { openDevice, adapterLabel, type AdapterDescription } from './device.ts';
 import { DeviceLostError, GpuError, MusiqError } from './errors.ts';
 import { shaderSource } from './shaders.ts';
 
-export type DType = 'f32' | 'u32' | 'i32';
-type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D extends 'u32' ? Uint32Array : Int32Array;
+/** 'f16': IEEE half bit patterns (Uint16Array on the CPU side; kernels read them with `enable f16`). */
+export type DType = 'f32' | 'u32' | 'i32' | 'f16';
+type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D extends 'u32' ? Uint32Array : D extends 'f16' ? Uint16Array : Int32Array;
+
+/** Buffer bytes for `size` values: 4-byte multiples, as bindings and copies need. */
+function bytesFor(size: number, dtype: DType): number {
+  return dtype === 'f16' ? Math.ceil(size / 2) * 4 : size * 4;
+}
 
 const BUFFER_USAGE = 0x80 /* STORAGE */ | 0x4 /* COPY_SRC */ | 0x8; /* COPY_DST */
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment is at most 256 everywhere
@@ -29,7 +35,7 @@ export class Tensor<D extends DType = DType> {
     return this.#buffer;
   }
   get bytes(): number {
-    return this.size * 4;
+    return bytesFor(this.size, this.dtype);
   }
   get disposed(): boolean {
     return this.#buffer === undefined;
@@ -47,6 +53,11 @@ export interface Dispatch {
   entry?: string;
   /** WGSL `override` values; each distinct set is its own pipeline. Shapes belong in `uniforms`. */
   constants?: Record<string, number>;
+  /**
+   * `#include` swaps, e.g. { 'lib/matmul_w': 'lib/matmul_w_f16' }: the same kernel body over
+   * another storage type (WGSL has no generics). Each distinct set is its own pipeline.
+   */
+  includes?: Record<string, string>;
   /** Bound at @binding(0) as a uniform buffer. */
   uniforms?: ArrayBufferView;
   /** Storage buffers at @binding(1..n) in order (@binding(0..n-1) when there are no uniforms). */
@@ -261,14 +272,16 @@ export class Runtime {
   empty<D extends DType = 'f32'>(shape: readonly number[], dtype: D = 'f32' as D): Tensor<D> {
     const size = shape.reduce((a, b) => a * b, 1);
     if (!Number.isInteger(size) || size < 0) throw new MusiqError(`musiq: bad tensor shape [${shape.join(', ')}]`);
-    return new Tensor(this, this.#acquire(size * 4), shape, dtype);
+    return new Tensor(this, this.#acquire(bytesFor(size, dtype)), shape, dtype);
   }
 
   upload<D extends DType = 'f32'>(data: TypedArrayFor<D>, shape: readonly number[] = [data.length], dtype: D = 'f32' as D): Tensor<D> {
     const t = this.empty(shape, dtype);
     if (data.length !== t.size) throw new MusiqError(`musiq: upload of ${data.length} values into shape [${shape.join(', ')}]`);
     // writeBuffer is ordered before the next submit, which is why freed buffers wait for a submit.
-    this.device.queue.writeBuffer(t.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    // writeBuffer takes whole 4-byte words: an odd count of halves gets a zero pad.
+    const padded = data.byteLength % 4 === 0 ? data : new Uint16Array([...(data as Uint16Array), 0]);
+    this.device.queue.writeBuffer(t.buffer, 0, padded.buffer, padded.byteOffset, padded.byteLength);
     return t;
   }
 
@@ -280,13 +293,13 @@ export class Runtime {
 
   // ---- dispatch -------------------------------------------------------------------------
 
-  pipeline(kernel: string, entry = 'main', constants: Record<string, number> = {}): GPUComputePipeline {
-    const key = `${kernel}:${entry}:${JSON.stringify(constants)}`;
+  pipeline(kernel: string, entry = 'main', constants: Record<string, number> = {}, includes: Record<string, string> = {}): GPUComputePipeline {
+    const key = `${kernel}:${entry}:${JSON.stringify(constants)}:${JSON.stringify(includes)}`;
     let p = this.#pipelines.get(key);
     if (!p) {
       const label = kernel;
       this.device.pushErrorScope('validation');
-      const module = this.device.createShaderModule({ label, code: shaderSource(kernel) });
+      const module = this.device.createShaderModule({ label, code: shaderSource(kernel, includes) });
       p = this.device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint: entry, constants } });
       this.#scopes.push({ label, error: this.device.popErrorScope() });
       this.#pipelines.set(key, p);
@@ -297,7 +310,7 @@ export class Runtime {
   dispatch(d: Dispatch): void {
     this.#checkAlive();
     const label = d.label ?? d.kernel;
-    const pipeline = this.pipeline(d.kernel, d.entry, d.constants);
+    const pipeline = this.pipeline(d.kernel, d.entry, d.constants, d.includes);
     const entries: GPUBindGroupEntry[] = [];
     if (d.uniforms) entries.push({ binding: 0, resource: this.#uniform(d.uniforms) });
     const first = entries.length;
@@ -320,6 +333,7 @@ export class Runtime {
 
   /** Copies `src` into `dst` (whole tensor unless sizes given, in elements). */
   copy(src: Tensor, dst: Tensor, count = src.size, srcOffset = 0, dstOffset = 0): void {
+    if (src.dtype === 'f16' || dst.dtype === 'f16') throw new MusiqError('musiq: copy() of f16 tensors is not supported (element offsets are in 4-byte words)');
     this.#encoderForCopy().copyBufferToBuffer(src.buffer, srcOffset * 4, dst.buffer, dstOffset * 4, count * 4);
   }
 
@@ -356,7 +370,8 @@ export class Runtime {
   }
 
   async read<D extends DType>(t: Tensor<D>, count = t.size, offset = 0): Promise<TypedArrayFor<D>> {
-    const bytes = count * 4;
+    if (t.dtype === 'f16' && (offset !== 0 || count !== t.size)) throw new MusiqError('musiq: an f16 tensor is read whole');
+    const bytes = t.dtype === 'f16' ? t.bytes : count * 4;
     const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: 0x1 /* MAP_READ */ | 0x8 /* COPY_DST */ });
     try {
       if (bytes > 0) this.#encoderForCopy().copyBufferToBuffer(t.buffer, offset * 4, staging, 0, bytes);
@@ -372,6 +387,7 @@ export class Runtime {
       await this.#throwErrors();
       const out = staging.getMappedRange(0, Math.max(4, bytes)).slice(0, bytes);
       staging.unmap();
+      if (t.dtype === 'f16') return new Uint16Array(out, 0, count) as TypedArrayFor<D>;
       return (t.dtype === 'f32' ? new Float32Array(out) : t.dtype === 'u32' ? new Uint32Array(out) : new Int32Array(out)) as TypedArrayFor<D>;
     } finally {
       staging.destroy();

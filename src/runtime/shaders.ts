@@ -14,19 +14,24 @@ export function setShaderLoader(load: ShaderLoader): void {
 /**
  * The WGSL of src/kernels/<name>.wgsl with its `#include "lib/x"` lines replaced by
  * src/kernels/lib/x.wgsl (WGSL has no modules; shared functions such as the tanh GELU are
- * written once). Each file is included at most once per shader.
+ * written once). Each file is included at most once per shader. `swaps` maps an include to
+ * the file used in its place (a kernel body over another storage type).
  */
-export function shaderSource(name: string): string {
-  let text = cache.get(name);
+export function shaderSource(name: string, swaps: Record<string, string> = {}): string {
+  const key = `${name}:${JSON.stringify(swaps)}`;
+  let text = cache.get(key);
   if (text === undefined) {
-    text = expand(name, new Set());
-    cache.set(name, text);
+    text = expand(name, new Set(), swaps);
+    cache.set(key, text);
   }
   return text;
 }
 
-function expand(name: string, seen: Set<string>): string {
+function expand(name: string, seen: Set<string>, swaps: Record<string, string>): string {
   if (!loader) throw new Error('musiq: no WGSL loader installed (import the package entry point, not src/runtime directly)');
   seen.add(name);
-  return loader(name).replace(/^[ \t]*#include\s+"([\w/.-]+)"[ \t]*$/gm, (_, inc: string) => (seen.has(inc) ? '' : expand(inc, seen)));
+  return loader(name).replace(/^[ \t]*#include\s+"([\w/.-]+)"[ \t]*$/gm, (_, inc: string) => {
+    const file = swaps[inc] ?? inc;
+    return seen.has(file) ? '' : expand(file, seen, swaps);
+  });
 }

@@ -11,6 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomArray } from '../../tools/random.ts';
+import { f16Value, toF16 } from '../../src/runtime/f16.ts';
 
 // Tolerance per output, from f32 rounding (ε = 2^-24):
 // - the dot product: each variant sums K products in f32; the error of such a sum is at most
@@ -64,8 +65,9 @@ function errorRatio(exp: { want: Float64Array; tol: Float64Array }, got: Float32
   return worst;
 }
 
-async function runGpu(rt: Runtime, c: Case, e: Epilogue, variant?: string): Promise<Float32Array> {
-  const t = { x: rt.upload(c.x, [c.M, c.K]), w: rt.upload(c.w, [c.K, c.N]), b: rt.upload(c.bias), r: rt.upload(c.residual, [c.M, c.N]) };
+async function runGpu(rt: Runtime, c: Case, e: Epilogue, variant?: string, halfW = false): Promise<Float32Array> {
+  const w = halfW ? rt.upload(toF16(c.w), [c.K, c.N], 'f16') : rt.upload(c.w, [c.K, c.N]);
+  const t = { x: rt.upload(c.x, [c.M, c.K]), w, b: rt.upload(c.bias), r: rt.upload(c.residual, [c.M, c.N]) };
   const y = matmul(rt, t.x, t.w, { bias: e.bias ? t.b : undefined, gelu: e.gelu, residual: e.residual ? t.r : undefined, variant });
   const got = await rt.read(y);
   for (const u of [t.x, t.w, t.b, t.r, y]) u.dispose();
@@ -104,6 +106,31 @@ for (const [M, K, N] of SHAPES) {
     assert.ok(errorRatio(exp, await runGpu(rt, c, {})) <= 1, 'default choice');
   });
 }
+
+// f16 weights: the kernels widen each half to f32 exactly, so against float64 on the rounded
+// weights the f32 tolerance holds unchanged. Any wrong half index or decode is far outside it.
+for (const [M, K, N] of [[1, 1, 1], [7, 13, 5], [33, 65, 17], [9, 12, 36], [37, 384, 1152], [130, 16384, 40]] as const) {
+  test(`matmul ${M}×${K}×${N} with f16 weights: every variant matches float64 on the rounded weights`, async () => {
+    const rt = await gpu();
+    if (!rt.features.has('shader-f16')) return console.log(`  (skipped: ${rt.adapterName} has no shader-f16)`);
+    const c = makeCase(M, K, N, M * 77 + K + N);
+    const rounded: Case = { ...c, w: Float32Array.from(toF16(c.w), f16Value) };
+    const e: Epilogue = { bias: true, gelu: K > 100, residual: N % 2 === 1 };
+    const exp = expected(rounded, e);
+    for (const variant of [...matmulVariantsFor(rt, M, K, N), undefined]) {
+      const ratio = errorRatio(exp, await runGpu(rt, c, e, variant, true));
+      assert.ok(ratio <= 1, `${variant ?? 'default'}: error is ${ratio.toFixed(2)}× the tolerance`);
+    }
+  });
+}
+
+test('f16 weights on an adapter without shader-f16 are a MusiqError, not a shader failure', async () => {
+  const rt = await gpu();
+  const w = rt.upload(toF16([1, 2, 3, 4]), [1, 4], 'f16');
+  const fake = Object.create(rt, { features: { value: new Set<string>() } }) as Runtime;
+  assert.throws(() => matmul(fake, rt.upload(new Float32Array([1]), [1, 1]), w), (e: Error) => e instanceof MusiqError && /shader-f16/.test(e.message));
+  w.dispose();
+});
 
 const EPILOGUES: Epilogue[] = [{ bias: true }, { gelu: true }, { bias: true, gelu: true }, { residual: true }, { bias: true, gelu: true, residual: true }];
 

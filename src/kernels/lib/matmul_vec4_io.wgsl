@@ -1,5 +1,5 @@
 // The bindings and the per-output store shared by the subgroup matmuls (32- and 64-row tiles):
-// X, W, bias, residual and Y as vec4 rows (N % 4 == 0, K % 4 == 0), Params.flags as in
+// X, bias, residual and Y as vec4 rows (W: lib/matmul_w4, included first by the kernel) (N % 4 == 0, K % 4 == 0), Params.flags as in
 // lib/matmul_epilogue.
 #include "lib/matmul_epilogue"
 
@@ -7,7 +7,6 @@ struct Params { M: u32, N: u32, K: u32, flags: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4f>;
-@group(0) @binding(2) var<storage, read> w: array<vec4f>;
 @group(0) @binding(3) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(4) var<storage, read> res: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> y: array<vec4f>;
