@@ -27,7 +27,7 @@ function filesUnder(dir: string, ext: string): string[] {
 }
 
 /** The browser has no file system: `musiq:kernels` becomes a map of every src/kernels/**.wgsl text. */
-const kernelsPlugin: Plugin = {
+export const kernelsPlugin: Plugin = {
   name: 'musiq-kernels',
   setup(b) {
     b.onResolve({ filter: /^musiq:kernels$/ }, () => ({ path: 'kernels', namespace: 'musiq' }));

@@ -1,0 +1,140 @@
+// Seconds per 1024×768 image in headless Chromium (Debian's build: WebGPU on SwiftShader), with a
+// full-size synthetic checkpoint (real dims, random weights: same cost as a real checkpoint's).
+// One scorer scores the first image (pipelines compiled on first use, buffers allocated) and then
+// a second, different image (pipelines compiled, buffers pooled): the number the issue
+// "SwiftShader in Chromium: the second 1024×768 image in under 40 s" is judged by.
+// `npm run bench:browser [-- --json] [-- --size 1024x768]`; exits 2 when Chromium is missing.
+// The page is bundled here with esbuild (the WGSL kernels inlined as in tools/build.ts), served
+// with tools/serve.ts from a temporary folder together with the checkpoint, and removed after.
+import { build } from 'esbuild';
+import type { Server } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromiumMissing, launchChromium } from '../test/chromium.ts';
+import { serve } from '../tools/serve.ts';
+import { kernelsPlugin } from '../tools/build.ts';
+import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const [width, height] = (args.includes('--size') ? args[args.indexOf('--size') + 1] : '1024x768').split('x').map(Number);
+const log = (s: string) => (json ? console.error(s) : console.log(s));
+const TIMEOUT_MS = 1_500_000; // load + two images; the first image alone may take minutes on SwiftShader
+
+if (chromiumMissing) {
+  console.error(`bench:browser: ${chromiumMissing}`);
+  process.exit(2);
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+interface ImageRow {
+  image: string;
+  seconds: number;
+  tokens: number;
+  score: number;
+  timings: { decode: number; preprocess: number; stem: number; encoder: number; total: number };
+}
+interface BenchResult {
+  adapter?: string;
+  loadSeconds?: number;
+  images?: ImageRow[];
+  error?: string;
+}
+
+// Runs in the page. The synthetic image is bench/model.ts's syntheticImage(), made in the page so
+// no 2.4 MB of pixels travel; seeds 7 and 8 make the first and second image differ.
+const entry = `
+import { createBrowserRuntime, createScorer } from './src/index.browser.ts';
+import { mulberry32 } from './tools/random.ts';
+
+function syntheticImage(width, height, seed) {
+  const r = mulberry32(seed);
+  const data = new Uint8Array(width * height * 3);
+  const f = [r() * 0.05, r() * 0.05, r() * 0.05];
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++)
+      for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = Math.round(127.5 + 100 * Math.sin(x * f[c] + y * f[(c + 1) % 3]) + 27 * (r() - 0.5));
+  return { width, height, data };
+}
+
+async function main() {
+  const q = new URLSearchParams(location.search);
+  const width = Number(q.get('width')), height = Number(q.get('height'));
+  const out = {};
+  try {
+    const runtime = await createBrowserRuntime();
+    out.adapter = runtime.adapterName;
+    console.log('adapter: ' + out.adapter);
+    const t0 = performance.now();
+    const scorer = await createScorer({ checkpoint: q.get('checkpoint'), runtime });
+    out.loadSeconds = (performance.now() - t0) / 1000;
+    console.log('checkpoint fetched, tuned and uploaded in ' + out.loadSeconds.toFixed(1) + ' s');
+    out.images = [];
+    for (const [name, seed] of [['first', 7], ['second', 8]]) {
+      const img = syntheticImage(width, height, seed);
+      const t = performance.now();
+      const r = await scorer.score(img, name);
+      const seconds = (performance.now() - t) / 1000;
+      out.images.push({ image: name, seconds, tokens: r.tokens, score: r.score, timings: r.timings });
+      console.log(name + ' image scored in ' + seconds.toFixed(1) + ' s');
+    }
+    scorer.dispose();
+    runtime.destroy();
+  } catch (e) {
+    out.error = String(e && e.stack || e);
+  }
+  window.__bench = out;
+}
+main();
+`;
+
+const tmp = mkdtempSync(join(tmpdir(), 'musiq-bench-browser-'));
+let server: Server | undefined;
+let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
+let result: BenchResult = {};
+try {
+  await build({
+    stdin: { contents: entry, resolveDir: root, sourcefile: 'bench-browser-page.js', loader: 'js' },
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    platform: 'browser',
+    logLevel: 'warning',
+    outfile: join(tmp, 'bench.js'),
+    plugins: [kernelsPlugin],
+  });
+  writeFileSync(join(tmp, 'index.html'), '<!doctype html><meta charset="utf-8"><title>musiq bench</title><link rel="icon" href="data:,"><script type="module" src="bench.js"></script>\n');
+  const t0 = performance.now();
+  writeFileSync(join(tmp, 'full.npz'), writeSyntheticCheckpoint({ config: 'full', numClasses: 1, seed: 0 }));
+  log(`full-size synthetic checkpoint written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  server = await serve(0, { '/bench/': tmp });
+  const addr = server.address();
+  const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  browser = await launchChromium();
+  const page = await browser.newPage();
+  page.on('console', (m) => console.error(`  [page] ${m.text()}`));
+  page.on('pageerror', (e) => console.error(`  [page error] ${e.message}`));
+  await page.goto(`${base}/bench/index.html?checkpoint=/bench/full.npz&width=${width}&height=${height}`);
+  await page.waitForFunction(() => (globalThis as unknown as { __bench?: unknown }).__bench !== undefined, undefined, { timeout: TIMEOUT_MS, polling: 1000 });
+  result = await page.evaluate(() => (globalThis as unknown as { __bench: BenchResult }).__bench);
+} finally {
+  await browser?.close();
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+if (result.error) {
+  console.error(`bench:browser: the page failed: ${result.error}`);
+  process.exit(1);
+}
+log(`adapter: ${result.adapter}; checkpoint fetched, tuned and uploaded in ${result.loadSeconds?.toFixed(1)} s`);
+const rows = (result.images ?? []).map((r) => {
+  const t = r.timings;
+  log(`${width}x${height} ${r.image} image: ${r.seconds.toFixed(2)} s (${r.tokens} tokens; decode ${t.decode.toFixed(0)} ms [pixels given], preprocess ${t.preprocess.toFixed(0)} ms, stem+embedding ${(t.stem / 1000).toFixed(2)} s, encoder+head ${(t.encoder / 1000).toFixed(2)} s)`);
+  return { size: `${width}x${height}`, image: r.image, seconds: r.seconds, tokens: r.tokens, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, total: t.total / 1000, adapter: result.adapter, loadSeconds: result.loadSeconds };
+});
+if (json) console.log(JSON.stringify(rows));
