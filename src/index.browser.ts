@@ -21,7 +21,7 @@ async function openScorer(options: CreateScorerOptions): Promise<Scorer> {
   if (!source) throw new MusiqError(`musiq: cannot load checkpoint ${String(checkpoint)} in a browser`);
   const runtime = options.runtime ?? (await createBrowserRuntime());
   try {
-    return await createScorerFrom(runtime, source, { onProgress: options.onProgress, ownsRuntime: !options.runtime, tuneCache: localStorageTuneCache() });
+    return await createScorerFrom(runtime, source, { onProgress: options.onProgress, weights: options.weights, ownsRuntime: !options.runtime, tuneCache: localStorageTuneCache() });
   } catch (e) {
     if (!options.runtime) runtime.destroy();
     throw e;

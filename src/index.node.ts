@@ -24,7 +24,7 @@ async function openScorer(options: CreateScorerOptions): Promise<Scorer> {
     (await fileSource(checkpoint instanceof URL ? fileURLToPath(checkpoint) : (checkpoint as string).replace(/^file:\/\//, '')));
   const runtime = options.runtime ?? (await createNodeRuntime());
   try {
-    return await createScorerFrom(runtime, source, { onProgress: options.onProgress, ownsRuntime: !options.runtime, tuneCache: fileTuneCache() });
+    return await createScorerFrom(runtime, source, { onProgress: options.onProgress, weights: options.weights, ownsRuntime: !options.runtime, tuneCache: fileTuneCache() });
   } catch (e) {
     if (!options.runtime) runtime.destroy();
     throw e;

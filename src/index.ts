@@ -4,6 +4,7 @@
 export type { Scorer, ScoreResult, ScoreOptions, Timings, ImageInput, LoadProgress } from './musiq/scorer.ts';
 export type { MusiqDims, Variant } from './musiq/checkpoint.ts';
 export type { RgbImage } from './musiq/decode.ts';
+export type { WeightPrecision } from './musiq/model.ts';
 export type { ByteSource } from './npz/source.ts';
 export { MusiqError, GpuError, NoAdapterError, DeviceLostError } from './runtime/errors.ts';
 
@@ -20,4 +21,10 @@ export interface CreateScorerOptions {
   /** Share a runtime between scorers; by default each scorer owns one and destroys it on dispose(). */
   runtime?: import('./runtime/runtime.ts').Runtime;
   onProgress?: (p: import('./musiq/scorer.ts').LoadProgress) => void;
+  /**
+   * 'f16': the encoder's and the embedding's matmul weights are kept as f16 on the GPU (half
+   * their memory; needs the adapter feature shader-f16); all math stays f32. Scores then differ
+   * from the original by ~1e-4 to 1e-3 (bench/f16-error.ts measures it). Default 'f32': exact.
+   */
+  weights?: import('./musiq/model.ts').WeightPrecision;
 }

@@ -12,6 +12,10 @@ import { layernorm } from '../kernels/layernorm.ts';
 import { attention } from '../kernels/attention.ts';
 import { embedTokens, checkTokenIds } from '../kernels/embed.ts';
 import { softmaxRows } from '../kernels/softmax.ts';
+import { toF16 } from '../runtime/f16.ts';
+
+/** How the big matmul weights are kept on the GPU: 'f32' exact, 'f16' half the memory. */
+export type WeightPrecision = 'f32' | 'f16';
 
 const LN_EPS = 1e-6;
 const PATCH_VALUES = 32 * 32 * 3;
@@ -86,8 +90,12 @@ export class MusiqModel {
   ) {}
 
   /** Reads every tensor of the checkpoint once and uploads it; `onProgress(done, total)` per tensor. */
-  static async load(rt: Runtime, ckpt: Checkpoint, onProgress?: (done: number, total: number) => void): Promise<MusiqModel> {
+  static async load(rt: Runtime, ckpt: Checkpoint, onProgress?: (done: number, total: number) => void, weights: WeightPrecision = 'f32'): Promise<MusiqModel> {
     const d = ckpt.dims;
+    if (weights !== 'f32' && weights !== 'f16') throw new MusiqError(`musiq: weights must be 'f32' or 'f16', got ${JSON.stringify(weights)}`);
+    if (weights === 'f16' && !rt.features.has('shader-f16')) {
+      throw new MusiqError(`musiq: weights 'f16' needs the WebGPU feature shader-f16, which ${rt.adapterName} does not offer; use 'f32'`);
+    }
     const total = ckpt.tensors.length;
     let done = 0;
     const read = async (key: string): Promise<Float32Array> => {
@@ -96,6 +104,8 @@ export class MusiqModel {
       return data;
     };
     const up = async (key: string, shape: number[]): Promise<Tensor> => rt.upload(await read(key), shape);
+    // The big matmul weights (97% of the parameters), in the precision asked for.
+    const matW = (data: Float32Array, shape: number[]): Tensor => (weights === 'f16' ? rt.upload(toF16(data), shape, 'f16') : rt.upload(data, shape));
     const uploaded: Tensor[] = [];
     const keep = <T extends Tensor>(t: T): T => (uploaded.push(t), t);
     try {
@@ -108,21 +118,21 @@ export class MusiqModel {
         const qkvBias = await Promise.all(['query', 'key', 'value'].map((n) => read(`${a}${n}/bias`)));
         layers.push({
           ln0: [keep(await up(`${p}LayerNorm_0/scale`, [d.hidden])), keep(await up(`${p}LayerNorm_0/bias`, [d.hidden]))],
-          qkv: keep(rt.upload(concatColumns(qkvParts, d.hidden, d.hidden), [d.hidden, 3 * d.hidden])),
+          qkv: keep(matW(concatColumns(qkvParts, d.hidden, d.hidden), [d.hidden, 3 * d.hidden])),
           qkvBias: keep(rt.upload(concat(qkvBias), [3 * d.hidden])),
-          out: keep(await up(`${a}out/kernel`, [d.hidden, d.hidden])),
+          out: keep(matW(await read(`${a}out/kernel`), [d.hidden, d.hidden])),
           outBias: keep(await up(`${a}out/bias`, [d.hidden])),
           ln2: [keep(await up(`${p}LayerNorm_2/scale`, [d.hidden])), keep(await up(`${p}LayerNorm_2/bias`, [d.hidden]))],
-          mlp0: keep(await up(`${p}MlpBlock_3/Dense_0/kernel`, [d.hidden, d.mlp])),
+          mlp0: keep(matW(await read(`${p}MlpBlock_3/Dense_0/kernel`), [d.hidden, d.mlp])),
           mlp0Bias: keep(await up(`${p}MlpBlock_3/Dense_0/bias`, [d.mlp])),
-          mlp1: keep(await up(`${p}MlpBlock_3/Dense_1/kernel`, [d.mlp, d.hidden])),
+          mlp1: keep(matW(await read(`${p}MlpBlock_3/Dense_1/kernel`), [d.mlp, d.hidden])),
           mlp1Bias: keep(await up(`${p}MlpBlock_3/Dense_1/bias`, [d.hidden])),
         });
       }
       const embIn = 64 * 4 * d.stemWidth;
       const weights: MusiqWeights = {
         stem: stemW,
-        embedding: keep(await up('embedding/kernel', [embIn, d.hidden])),
+        embedding: keep(matW(await read('embedding/kernel'), [embIn, d.hidden])),
         embeddingBias: keep(await up('embedding/bias', [d.hidden])),
         pos: keep(await up('Transformer/posembed_input/pos_embedding', [d.posGrid * d.posGrid, d.hidden])),
         scale: keep(await up('Transformer/scaleembed_input/scale_embedding', [d.numScales, d.hidden])),

@@ -7,7 +7,7 @@ import type { ByteSource } from '../npz/source.ts';
 import { openCheckpoint, type MusiqDims, type Variant } from './checkpoint.ts';
 import { decodeImage, type RgbImage } from './decode.ts';
 import { preprocess } from './preprocess.ts';
-import { MusiqModel } from './model.ts';
+import { MusiqModel, type WeightPrecision } from './model.ts';
 import { tuneMatmul } from '../kernels/matmul.ts';
 import type { TuneCache } from '../kernels/tune.ts';
 
@@ -86,14 +86,14 @@ export function scoreFromHead(logits: ArrayLike<number>, probabilities?: ArrayLi
 export async function createScorerFrom(
   runtime: Runtime,
   source: ByteSource,
-  options: { onProgress?: (p: LoadProgress) => void; ownsRuntime?: boolean; tuneCache?: TuneCache } = {},
+  options: { onProgress?: (p: LoadProgress) => void; ownsRuntime?: boolean; tuneCache?: TuneCache; weights?: WeightPrecision } = {},
 ): Promise<Scorer> {
   const ckpt = await openCheckpoint(source);
   // Kernel variants are chosen by measuring on this adapter once; the choice is remembered per adapter.
   await tuneMatmul(runtime, { cache: options.tuneCache });
   let model: MusiqModel;
   try {
-    model = await MusiqModel.load(runtime, ckpt, (done, total) => options.onProgress?.({ done, total }));
+    model = await MusiqModel.load(runtime, ckpt, (done, total) => options.onProgress?.({ done, total }), options.weights);
   } finally {
     await source.close?.();
   }

@@ -13,14 +13,23 @@ import { preprocess } from '../../src/musiq/preprocess.ts';
 import { referenceForward, type RefParams } from '../../src/musiq/model.ref.ts';
 import { writeSyntheticCheckpoint } from '../../tools/write-checkpoint.ts';
 import { MusiqError } from '../../src/runtime/errors.ts';
+import { f16Value, toF16 } from '../../src/runtime/f16.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const png = (name: string) => new Uint8Array(readFileSync(`${fixtures}images/${name}`));
 
-async function refParams(bytes: Uint8Array): Promise<RefParams> {
+/** The tensors `weights: 'f16'` keeps as f16: the encoder's and the embedding's matmul kernels. */
+const HALF_KEYS = /(MultiHeadDotProductAttention_1\/(query|key|value|out)|MlpBlock_3\/Dense_[01]|^embedding)\/kernel$/;
+
+/** `roundHalf`: those tensors rounded to f16 first, as the f16 path uploads them. */
+async function refParams(bytes: Uint8Array, roundHalf = false): Promise<RefParams> {
   const ckpt = await openCheckpoint(bytesSource('ckpt', bytes));
   const map = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const t of ckpt.tensors) map.set(t.name, { shape: t.shape, data: await ckpt.read(t.name) });
+  for (const t of ckpt.tensors) {
+    const data = await ckpt.read(t.name);
+    map.set(t.name, { shape: t.shape, data: roundHalf && HALF_KEYS.test(t.name) ? Float32Array.from(toF16(data), f16Value) : data });
+  }
+  if (roundHalf) assert.is([...map.keys()].filter((k) => HALF_KEYS.test(k)).length, 1 + 6 * ckpt.dims.layers, 'f16 tensors');
   return {
     get: (k) => {
       const t = map.get(k);
@@ -74,6 +83,28 @@ for (const [ckptName, image] of [
     }
   });
 }
+
+test('weights f16: the GPU model equals the float64 reference on f16-rounded weights, and differs from f32', async () => {
+  const image = 'round_448x321.png';
+  const bytes = new Uint8Array(readFileSync(`${fixtures}checkpoints/tiny_koniq_s0.npz`));
+  const rt = await gpu();
+  if (!rt.features.has('shader-f16')) return console.log(`  (skipped: ${rt.adapterName} has no shader-f16)`);
+  const half = await createScorer({ checkpoint: bytes, runtime: rt, weights: 'f16' });
+  const r = await half.score(png(image), image);
+  half.dispose();
+  const input = preprocess(decodeImage(png(image), image));
+  // Rounding happens once, at upload; after it the math is the f32 path's, so TOL holds.
+  const ref = referenceForward(await refParams(bytes, true), input);
+  close(r.logits, ref.logits, 'logits');
+  close(r.embedding, ref.cls, 'CLS embedding');
+  // The option took effect: the GPU score sits at the rounded weights' score, several times
+  // closer to it than to the exact one (f32 noise here is ~1e-6; the rounding moves it ~3e-5).
+  const exact = referenceForward(await refParams(bytes), input);
+  const [toHalf, toExact] = [Math.abs(r.score - ref.score), Math.abs(r.score - exact.score)];
+  console.log(`  f16 weights moved the score by ${Math.abs(ref.score - exact.score).toExponential(2)} (tiny checkpoint); GPU to f16 reference ${toHalf.toExponential(2)}`);
+  assert.ok(toExact > 5e-6 && toExact > 3 * toHalf, `f16 weights did not take effect: ${toExact} from the exact score, ${toHalf} from the rounded one`);
+  await rejects(() => createScorer({ checkpoint: bytes, runtime: rt, weights: 'f8' as 'f16' }), /weights must be 'f32' or 'f16'/);
+});
 
 test('scorer: RGB pixels score like the encoded image; timings and tokens are reported', async () => {
   const scorer = await createScorer({ checkpoint: `${fixtures}checkpoints/tiny_koniq_s0.npz`, runtime: await gpu() });
