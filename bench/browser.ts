@@ -44,21 +44,11 @@ interface BenchResult {
   error?: string;
 }
 
-// Runs in the page. The synthetic image is bench/model.ts's syntheticImage(), made in the page so
+// Runs in the page. The synthetic image is bench/model.ts's (bench/synthetic-image.ts), made in the page so
 // no 2.4 MB of pixels travel; seeds 7 and 8 make the first and second image differ.
 const entry = `
 import { createBrowserRuntime, createScorer } from './src/index.browser.ts';
-import { mulberry32 } from './tools/random.ts';
-
-function syntheticImage(width, height, seed) {
-  const r = mulberry32(seed);
-  const data = new Uint8Array(width * height * 3);
-  const f = [r() * 0.05, r() * 0.05, r() * 0.05];
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++)
-      for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = Math.round(127.5 + 100 * Math.sin(x * f[c] + y * f[(c + 1) % 3]) + 27 * (r() - 0.5));
-  return { width, height, data };
-}
+import { syntheticImage } from './bench/synthetic-image.ts';
 
 async function main() {
   const q = new URLSearchParams(location.search);

@@ -8,9 +8,8 @@
 // numbers are a little slower than without.
 import { createNodeRuntime } from '../src/runtime/gpu.node.ts';
 import { createScorer } from '../src/index.node.ts';
-import type { RgbImage } from '../src/musiq/decode.ts';
 import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
-import { mulberry32 } from '../tools/random.ts';
+import { syntheticImage } from './synthetic-image.ts';
 import { formatGroups, groupTimings } from './profile-groups.ts';
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -26,16 +25,6 @@ const vsTorch = args.includes('--vs-torch');
 const python = process.env.MUSIQ_TORCH_PYTHON ?? 'python3';
 const log = (s: string) => (json ? console.error(s) : console.log(s));
 
-/** A smooth random image: natural-ish statistics without needing a file. */
-function syntheticImage(width: number, height: number, seed = 7): RgbImage {
-  const r = mulberry32(seed);
-  const data = new Uint8Array(width * height * 3);
-  const f = [r() * 0.05, r() * 0.05, r() * 0.05];
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++)
-      for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = Math.round(127.5 + 100 * Math.sin(x * f[c] + y * f[(c + 1) % 3]) + 27 * (r() - 0.5));
-  return { width, height, data };
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
