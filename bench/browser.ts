@@ -3,7 +3,8 @@
 // One scorer scores the first image (pipelines compiled on first use, buffers allocated) and then
 // a second, different image (pipelines compiled, buffers pooled): the number the issue
 // "SwiftShader in Chromium: the second 1024×768 image in under 40 s" is judged by.
-// `npm run bench:browser [-- --json] [-- --size 1024x768]`; exits 2 when Chromium is missing.
+// `npm run bench:browser [-- --json] [-- --size 1024x768] [-- --profile]`; exits 2 when Chromium is
+// missing. --profile: GPU time per kernel group of the second image (timestamp queries).
 // The page is bundled here with esbuild (the WGSL kernels inlined as in tools/build.ts), served
 // with tools/serve.ts from a temporary folder together with the checkpoint, and removed after.
 import { build } from 'esbuild';
@@ -19,6 +20,7 @@ import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
+const profile = args.includes('--profile');
 const [width, height] = (args.includes('--size') ? args[args.indexOf('--size') + 1] : '1024x768').split('x').map(Number);
 const log = (s: string) => (json ? console.error(s) : console.log(s));
 const TIMEOUT_MS = 1_500_000; // load + two images; the first image alone may take minutes on SwiftShader
@@ -49,13 +51,14 @@ interface BenchResult {
 const entry = `
 import { createBrowserRuntime, createScorer } from './src/index.browser.ts';
 import { syntheticImage } from './bench/synthetic-image.ts';
+import { formatGroups, groupTimings } from './bench/profile-groups.ts';
 
 async function main() {
   const q = new URLSearchParams(location.search);
   const width = Number(q.get('width')), height = Number(q.get('height'));
   const out = {};
   try {
-    const runtime = await createBrowserRuntime();
+    const runtime = await createBrowserRuntime({ profile: q.has('profile') });
     out.adapter = runtime.adapterName;
     console.log('adapter: ' + out.adapter);
     const t0 = performance.now();
@@ -65,12 +68,15 @@ async function main() {
     out.images = [];
     for (const [name, seed] of [['first', 7], ['second', 8]]) {
       const img = syntheticImage(width, height, seed);
+      if (runtime.profiling) await runtime.timings(); // only the second image's dispatches are kept
       const t = performance.now();
       const r = await scorer.score(img, name);
       const seconds = (performance.now() - t) / 1000;
       out.images.push({ image: name, seconds, tokens: r.tokens, score: r.score, timings: r.timings });
       console.log(name + ' image scored in ' + seconds.toFixed(1) + ' s');
     }
+    if (runtime.profiling) for (const line of formatGroups(groupTimings(await runtime.timings()))) console.log(line);
+    else if (q.has('profile')) console.log('this adapter has no timestamp-query: no profile');
     scorer.dispose();
     runtime.destroy();
   } catch (e) {
@@ -108,7 +114,7 @@ try {
   const page = await browser.newPage();
   page.on('console', (m) => console.error(`  [page] ${m.text()}`));
   page.on('pageerror', (e) => console.error(`  [page error] ${e.message}`));
-  await page.goto(`${base}/bench/index.html?checkpoint=/bench/full.npz&width=${width}&height=${height}`);
+  await page.goto(`${base}/bench/index.html?checkpoint=/bench/full.npz&width=${width}&height=${height}${profile ? '&profile' : ''}`);
   await page.waitForFunction(() => (globalThis as unknown as { __bench?: unknown }).__bench !== undefined, undefined, { timeout: TIMEOUT_MS, polling: 1000 });
   result = await page.evaluate(() => (globalThis as unknown as { __bench: BenchResult }).__bench);
 } finally {

@@ -7,7 +7,7 @@ import { MusiqError } from '../runtime/errors.ts';
  * others, two queries per invocation; 4-5× faster on lavapipe, where a load costs the
  * same whether 8 lanes share its address or not (bench/kernels/attention.ts).
  */
-export type AttentionVariant = 'tiled' | 'subgroup';
+export type AttentionVariant = 'tiled' | 'subgroup' | 'subgroup4';
 
 export interface AttentionOptions {
   heads: number;
@@ -26,19 +26,22 @@ export interface AttentionOptions {
 }
 
 const INVOCATIONS = 64;
-const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2 };
-const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup' };
+const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2 };
+const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup' };
+/** 'subgroup4' is the subgroup kernel with 4-key tiles, for 4-lane subgroups (SwiftShader). */
+const INCLUDES: Partial<Record<AttentionVariant, Record<string, string>>> = { subgroup4: { 'lib/attention_lanes8': 'lib/attention_lanes4' } };
 const MAX_HEAD_DIM = 64;
 
 /** The variants this runtime can run; the first is the default. */
 export function attentionVariants(rt: Runtime): AttentionVariant[] {
   const info = (rt.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
-  // The subgroup kernel shuffles within groups of 8 lanes, so every subgroup must hold whole groups.
-  const subgroups = rt.features.has('subgroups') && (info?.subgroupMinSize ?? 0) >= 8 && (info?.subgroupMinSize ?? 0) % 8 === 0;
-  if (!subgroups) return ['tiled'];
-  // On GPUs the workgroup-memory layout is the textbook one; the shuffle layout was only
-  // measured to win on CPU implementations.
-  return rt.adapter.isFallback || rt.adapter.architecture === 'software' ? ['subgroup', 'tiled'] : ['tiled', 'subgroup'];
+  // The subgroup kernel shuffles within groups of 8 (or 4) lanes, so every subgroup must hold whole groups.
+  const min = rt.features.has('subgroups') ? (info?.subgroupMinSize ?? 0) : 0;
+  const shuffled: AttentionVariant[] = [...(min >= 8 && min % 8 === 0 ? (['subgroup'] as const) : []), ...(min >= 4 && min % 4 === 0 ? (['subgroup4'] as const) : [])];
+  // On GPUs the workgroup-memory layout is the textbook one; the shuffle layouts were only
+  // measured to win on CPU implementations (lavapipe: 8 lanes; SwiftShader: 4).
+  const cpu = rt.adapter.isFallback || rt.adapter.architecture === 'software';
+  return cpu ? [...shuffled, 'tiled'] : ['tiled', ...shuffled];
 }
 
 /** What attention() allocates and dispatches for Q queries: the output only, so memory is O(T). */
@@ -74,6 +77,7 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
   if (Q === 0) return out;
   rt.dispatch({
     kernel: KERNEL[variant],
+    includes: INCLUDES[variant],
     constants: { DH: Dh, QB: INVOCATIONS },
     uniforms: uniforms([T, H, mask ? (mask.dtype === 'u32' ? 1 : 2) : 0, { f32: Math.sqrt(Dh) }, Q]),
     // Without a mask the kernels never read binding 2; qkv stands in (read-only aliasing is allowed).

@@ -5,12 +5,13 @@ enable subgroups;
 // register extract. So each lane loads a DIFFERENT key row of the tile (8 rows per load
 // instruction instead of 1 broadcast row) and the rows reach the other lanes by shuffles.
 // Each invocation also owns R queries, so every shuffled value feeds R FMAs.
-// Needs subgroups of a multiple of 8 lanes (checked by the launcher).
+// Needs subgroups of a multiple of KT lanes (checked by the launcher).
 
 override DH: u32 = 64u; // head dim, a multiple of 4, at most 64
 override QB: u32 = 64u; // invocations per workgroup
 const R: u32 = 2u;      // queries per invocation
-const KT: u32 = 8u;     // keys per tile: one per lane of an 8-lane group
+// KT: keys per tile, one per lane of a KT-lane group (8; the launcher may swap in 4).
+#include "lib/attention_lanes8"
 const MAXC: u32 = 16u;
 const NEG: f32 = -3.0e38;
 const BIAS: f32 = -1e10;
@@ -36,7 +37,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let C = DH / 4u;
   let D4 = p.H * C;
   let h = wg.y;
-  let group = lane & ~(KT - 1u); // first lane of my 8-lane group
+  let group = lane & ~(KT - 1u); // first lane of my KT-lane group
   let slot = lane & (KT - 1u);   // which key of the tile this lane loads
 
   // Every variable is initialised explicitly: lavapipe was seen to keep a loop-local

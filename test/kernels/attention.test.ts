@@ -133,7 +133,7 @@ test('padded queries get the f32 result of logit + (−1e10): a uniform average 
 });
 
 test('attention for 12 000 tokens asks for O(T) memory (planned, not run)', () => {
-  for (const variant of ['tiled', 'subgroup'] as const) {
+  for (const variant of ['tiled', 'subgroup', 'subgroup4'] as const) {
     const sizes = (T: number) => {
       const requested: number[] = [];
       const dispatched: (readonly number[])[] = [];
