@@ -38,10 +38,10 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
   // The subgroup kernel shuffles within groups of 8 (or 4) lanes, so every subgroup must hold whole groups.
   const min = rt.features.has('subgroups') ? (info?.subgroupMinSize ?? 0) : 0;
   const shuffled: AttentionVariant[] = [...(min >= 8 && min % 8 === 0 ? (['subgroup'] as const) : []), ...(min >= 4 && min % 4 === 0 ? (['subgroup4'] as const) : [])];
-  // On GPUs the workgroup-memory layout is the textbook one; the shuffle layouts were only
-  // measured to win on CPU implementations (lavapipe: 8 lanes; SwiftShader: 4).
-  const cpu = rt.adapter.isFallback || rt.adapter.architecture === 'software';
-  return cpu ? [...shuffled, 'tiled'] : ['tiled', ...shuffled];
+  // On GPUs the workgroup-memory layout is the textbook one. The shuffle layouts win on
+  // lavapipe (architecture 'software'; T = 919: subgroup 5x, subgroup4 3.7x tiled's rate) but
+  // not on SwiftShader (architecture 'swiftshader', 4 lanes: subgroup4 0.67x; bench:browser).
+  return rt.adapter.architecture === 'software' ? [...shuffled, 'tiled'] : ['tiled', ...shuffled];
 }
 
 /** What attention() allocates and dispatches for Q queries: the output only, so memory is O(T). */

@@ -6,7 +6,7 @@ import { uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
 import { MusiqError } from '../runtime/errors.ts';
 import { adapterKey, medianWallMs, type TuneCache } from './tune.ts';
 
-export const MATMUL_VARIANTS = ['naive', 'tiled', 'blocked', 'subgroup', 'subgroup64'] as const;
+export const MATMUL_VARIANTS = ['naive', 'tiled', 'blocked', 'subgroup', 'subgroup64', 'subgroup4'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
 export interface MatmulOptions {
@@ -53,13 +53,18 @@ const VARIANTS: Record<MatmulVariant, Variant> = {
     unsupported: (rt, M, K, N) => VARIANTS.subgroup.unsupported(rt, M, K, N),
     workgroups: (M, N) => [Math.ceil(N / 64), Math.ceil(M / 64)],
   },
+  subgroup4: {
+    kernel: 'matmul_subgroup4',
+    unsupported: (rt, _M, K, N) => subgroupProblem(rt, 4) ?? vec4Columns(N) ?? (K % 4 === 0 ? undefined : `K = ${K} is not a multiple of 4`),
+    workgroups: (M, N) => [Math.ceil(N / 32), Math.ceil(M / 32)],
+  },
 };
 
-function subgroupProblem(rt: Runtime): string | undefined {
+function subgroupProblem(rt: Runtime, lanes = 8): string | undefined {
   if (!rt.features.has('subgroups')) return 'the adapter has no subgroups';
-  // The kernel broadcasts from lanes 0..7 of an 8-invocation workgroup.
+  // The kernel broadcasts from lanes 0..lanes-1 of a `lanes`-invocation workgroup.
   const min = (rt.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo?.subgroupMinSize;
-  return min !== undefined && min >= 8 ? undefined : `subgroups may be narrower than 8 lanes (min ${min ?? 'unknown'})`;
+  return min !== undefined && min >= lanes ? undefined : `subgroups may be narrower than ${lanes} lanes (min ${min ?? 'unknown'})`;
 }
 
 function isVariant(v: string): v is MatmulVariant {
@@ -67,7 +72,7 @@ function isVariant(v: string): v is MatmulVariant {
 }
 
 /** Bump when a kernel changes, so cached tuning results are measured again. */
-const TUNE_VERSION = 'matmul/2';
+const TUNE_VERSION = 'matmul/3';
 const tuned = new Map<string, MatmulVariant>();
 
 /**
@@ -77,7 +82,7 @@ const tuned = new Map<string, MatmulVariant>();
 function defaultVariant(rt: Runtime): MatmulVariant {
   const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
   if (!cpu) return 'tiled';
-  return subgroupProblem(rt) === undefined ? 'subgroup' : 'blocked';
+  return subgroupProblem(rt) === undefined ? 'subgroup' : subgroupProblem(rt, 4) === undefined ? 'subgroup4' : 'blocked';
 }
 
 /**

@@ -1,0 +1,103 @@
+// matmul_subgroup.wgsl for 4-lane subgroups (SwiftShader; lavapipe at LP_NATIVE_VECTOR_WIDTH=128):
+// the same 32-row tile and the same loads per multiply-add, laid out for a workgroup of one
+// 4-lane subgroup: each lane loads 8 X rows (rows m0 + lane + 4i) and two vec4 columns of W,
+// so a workgroup computes 32 rows × 32 columns; every X row reaches the other lanes by
+// subgroupBroadcast. Read matmul_subgroup.wgsl for why this layout suits CPU adapters.
+// Needs N % 4 == 0, K % 4 == 0 and subgroups of at least 4 lanes (matmul.ts checks).
+enable subgroups;
+#include "lib/matmul_w4"
+#include "lib/matmul_vec4_io"
+
+const ROWS = 32u;
+
+@compute @workgroup_size(4)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32,
+        @builtin(subgroup_invocation_id) lane: u32) {
+  let n4 = p.N / 4u;
+  let k4 = p.K / 4u;
+  let col = (wg.x * 4u + li) * 2u; // this lane's two vec4 columns: col and col + 1
+  // Columns past the edge are clamped for loading (a duplicate is computed) and not stored.
+  let ca = min(col, n4 - 1u);
+  let cb = min(col + 1u, n4 - 1u);
+  let m0 = wg.y * ROWS;
+  // Lane `lane` loads rows m0 + lane + 4i (clamped: rows past M are loaded but not stored).
+  let last = p.M - 1u;
+  let x0 = min(m0 + 0u + lane, last) * k4;
+  let x1 = min(m0 + 4u + lane, last) * k4;
+  let x2 = min(m0 + 8u + lane, last) * k4;
+  let x3 = min(m0 + 12u + lane, last) * k4;
+  let x4 = min(m0 + 16u + lane, last) * k4;
+  let x5 = min(m0 + 20u + lane, last) * k4;
+  let x6 = min(m0 + 24u + lane, last) * k4;
+  let x7 = min(m0 + 28u + lane, last) * k4;
+  var a0 = vec4f(0); var a1 = vec4f(0); var a2 = vec4f(0); var a3 = vec4f(0);
+  var a4 = vec4f(0); var a5 = vec4f(0); var a6 = vec4f(0); var a7 = vec4f(0);
+  var a8 = vec4f(0); var a9 = vec4f(0); var a10 = vec4f(0); var a11 = vec4f(0);
+  var a12 = vec4f(0); var a13 = vec4f(0); var a14 = vec4f(0); var a15 = vec4f(0);
+  var a16 = vec4f(0); var a17 = vec4f(0); var a18 = vec4f(0); var a19 = vec4f(0);
+  var a20 = vec4f(0); var a21 = vec4f(0); var a22 = vec4f(0); var a23 = vec4f(0);
+  var a24 = vec4f(0); var a25 = vec4f(0); var a26 = vec4f(0); var a27 = vec4f(0);
+  var a28 = vec4f(0); var a29 = vec4f(0); var a30 = vec4f(0); var a31 = vec4f(0);
+  var b0 = vec4f(0); var b1 = vec4f(0); var b2 = vec4f(0); var b3 = vec4f(0);
+  var b4 = vec4f(0); var b5 = vec4f(0); var b6 = vec4f(0); var b7 = vec4f(0);
+  var b8 = vec4f(0); var b9 = vec4f(0); var b10 = vec4f(0); var b11 = vec4f(0);
+  var b12 = vec4f(0); var b13 = vec4f(0); var b14 = vec4f(0); var b15 = vec4f(0);
+  var b16 = vec4f(0); var b17 = vec4f(0); var b18 = vec4f(0); var b19 = vec4f(0);
+  var b20 = vec4f(0); var b21 = vec4f(0); var b22 = vec4f(0); var b23 = vec4f(0);
+  var b24 = vec4f(0); var b25 = vec4f(0); var b26 = vec4f(0); var b27 = vec4f(0);
+  var b28 = vec4f(0); var b29 = vec4f(0); var b30 = vec4f(0); var b31 = vec4f(0);
+  for (var k = 0u; k < k4; k++) {
+    // W[4k..4k+3, column] as a matrix whose columns are W rows: wa * v = Σ_j v[j]·W[4k+j, ca].
+    let r = 4u * k * n4;
+    let wa = mat4x4f(w4At(r + ca), w4At(r + n4 + ca), w4At(r + 2u * n4 + ca), w4At(r + 3u * n4 + ca));
+    let wb = mat4x4f(w4At(r + cb), w4At(r + n4 + cb), w4At(r + 2u * n4 + cb), w4At(r + 3u * n4 + cb));
+    let v0 = x[x0 + k];
+    let v1 = x[x1 + k];
+    let v2 = x[x2 + k];
+    let v3 = x[x3 + k];
+    let v4 = x[x4 + k];
+    let v5 = x[x5 + k];
+    let v6 = x[x6 + k];
+    let v7 = x[x7 + k];
+    { let v = subgroupBroadcast(v0, 0u); a0 += wa * v; b0 += wb * v; }
+    { let v = subgroupBroadcast(v0, 1u); a1 += wa * v; b1 += wb * v; }
+    { let v = subgroupBroadcast(v0, 2u); a2 += wa * v; b2 += wb * v; }
+    { let v = subgroupBroadcast(v0, 3u); a3 += wa * v; b3 += wb * v; }
+    { let v = subgroupBroadcast(v1, 0u); a4 += wa * v; b4 += wb * v; }
+    { let v = subgroupBroadcast(v1, 1u); a5 += wa * v; b5 += wb * v; }
+    { let v = subgroupBroadcast(v1, 2u); a6 += wa * v; b6 += wb * v; }
+    { let v = subgroupBroadcast(v1, 3u); a7 += wa * v; b7 += wb * v; }
+    { let v = subgroupBroadcast(v2, 0u); a8 += wa * v; b8 += wb * v; }
+    { let v = subgroupBroadcast(v2, 1u); a9 += wa * v; b9 += wb * v; }
+    { let v = subgroupBroadcast(v2, 2u); a10 += wa * v; b10 += wb * v; }
+    { let v = subgroupBroadcast(v2, 3u); a11 += wa * v; b11 += wb * v; }
+    { let v = subgroupBroadcast(v3, 0u); a12 += wa * v; b12 += wb * v; }
+    { let v = subgroupBroadcast(v3, 1u); a13 += wa * v; b13 += wb * v; }
+    { let v = subgroupBroadcast(v3, 2u); a14 += wa * v; b14 += wb * v; }
+    { let v = subgroupBroadcast(v3, 3u); a15 += wa * v; b15 += wb * v; }
+    { let v = subgroupBroadcast(v4, 0u); a16 += wa * v; b16 += wb * v; }
+    { let v = subgroupBroadcast(v4, 1u); a17 += wa * v; b17 += wb * v; }
+    { let v = subgroupBroadcast(v4, 2u); a18 += wa * v; b18 += wb * v; }
+    { let v = subgroupBroadcast(v4, 3u); a19 += wa * v; b19 += wb * v; }
+    { let v = subgroupBroadcast(v5, 0u); a20 += wa * v; b20 += wb * v; }
+    { let v = subgroupBroadcast(v5, 1u); a21 += wa * v; b21 += wb * v; }
+    { let v = subgroupBroadcast(v5, 2u); a22 += wa * v; b22 += wb * v; }
+    { let v = subgroupBroadcast(v5, 3u); a23 += wa * v; b23 += wb * v; }
+    { let v = subgroupBroadcast(v6, 0u); a24 += wa * v; b24 += wb * v; }
+    { let v = subgroupBroadcast(v6, 1u); a25 += wa * v; b25 += wb * v; }
+    { let v = subgroupBroadcast(v6, 2u); a26 += wa * v; b26 += wb * v; }
+    { let v = subgroupBroadcast(v6, 3u); a27 += wa * v; b27 += wb * v; }
+    { let v = subgroupBroadcast(v7, 0u); a28 += wa * v; b28 += wb * v; }
+    { let v = subgroupBroadcast(v7, 1u); a29 += wa * v; b29 += wb * v; }
+    { let v = subgroupBroadcast(v7, 2u); a30 += wa * v; b30 += wb * v; }
+    { let v = subgroupBroadcast(v7, 3u); a31 += wa * v; b31 += wb * v; }
+  }
+  if (col >= n4) { return; }
+  // Stored by a loop the compiler cannot unroll, as in matmul_subgroup.wgsl (compile time).
+  let acc_a = array<vec4f, ROWS>(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19, a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31);
+  let acc_b = array<vec4f, ROWS>(b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15, b16, b17, b18, b19, b20, b21, b22, b23, b24, b25, b26, b27, b28, b29, b30, b31);
+  for (var r = 0u; r < min(ROWS, p.M - m0); r++) {
+    store(m0 + r, col, acc_a[r]);
+    if (col + 1u < n4) { store(m0 + r, col + 1u, acc_b[r]); }
+  }
+}
