@@ -23,6 +23,9 @@ options:
   --embeddings <file.npy> also write the CLS embeddings, float32 [rows, hidden], row i for output
                           row i (NaN for an error row); resumed along with --out
   --shard K/N             score only the K-th of N disjoint slices of the sorted list (1-based)
+  --weights f32|f16       f16: keep the big matmul weights as f16 on the GPU (half the memory,
+                          needs shader-f16); scores move by ~2e-4, so keep one --out file to one
+                          setting (default f32: exact)
   --format table|json|jsonl|csv
                           output format (default: from --out's extension; on stdout table on a
                           terminal, json otherwise)
@@ -42,11 +45,12 @@ interface Args {
   out?: string;
   embeddings?: string;
   shard?: { k: number; n: number };
+  weights: 'f32' | 'f16';
   paths: string[];
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { model: 'koniq', paths: [] };
+  const a: Args = { model: 'koniq', weights: 'f32', paths: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -60,6 +64,11 @@ function parse(argv: string[]): Args {
     else if (arg === '--out') a.out = value();
     else if (arg === '--embeddings') a.embeddings = value();
     else if (arg === '--shard') a.shard = parseShard(value());
+    else if (arg === '--weights') {
+      const w = value();
+      if (w !== 'f32' && w !== 'f16') throw new MusiqError(`musiq score: --weights must be f32 or f16, got "${w}"`);
+      a.weights = w;
+    }
     else if (arg === '--json') a.format = 'json';
     else if (arg === '--format') {
       const f = value();
@@ -149,7 +158,7 @@ export async function main(argv: string[]): Promise<number> {
       bar.done();
     }
     const loading = progressBar('loading checkpoint');
-    scorer = await createScorer({ checkpoint, onProgress: ({ done: d, total }) => loading.update(d, total, `${d}/${total} tensors`) });
+    scorer = await createScorer({ checkpoint, weights: args.weights, onProgress: ({ done: d, total }) => loading.update(d, total, `${d}/${total} tensors`) });
     loading.done();
     if (args.embeddings) emb = openEmbeddingsFile(args.embeddings, scorer.dims.hidden, out!.done.length);
 
