@@ -54,10 +54,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   var b24 = vec4f(0); var b25 = vec4f(0); var b26 = vec4f(0); var b27 = vec4f(0);
   var b28 = vec4f(0); var b29 = vec4f(0); var b30 = vec4f(0); var b31 = vec4f(0);
   for (var k = 0u; k < k4; k++) {
-    // W[4k..4k+3, column] as a matrix whose columns are W rows: wa * v = Σ_j v[j]·W[4k+j, ca].
-    let r = 4u * k * n4;
-    let wa = mat4x4f(w4At(r + ca), w4At(r + n4 + ca), w4At(r + 2u * n4 + ca), w4At(r + 3u * n4 + ca));
-    let wb = mat4x4f(w4At(r + cb), w4At(r + n4 + cb), w4At(r + 2u * n4 + cb), w4At(r + 3u * n4 + cb));
+    let wa = w4Block(k, ca);
+    let wb = w4Block(k, cb);
     let v0 = x[x0 + k];
     let v1 = x[x1 + k];
     let v2 = x[x2 + k];
@@ -95,15 +93,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     { let v = subgroupBroadcast(v3, 6u); a30 += wa * v; b30 += wb * v; }
     { let v = subgroupBroadcast(v3, 7u); a31 += wa * v; b31 += wb * v; }
   }
-  if (col >= n4) { return; }
-  // Stored by a loop the compiler cannot unroll (its length is a runtime value): 64 unrolled
-  // epilogues of per-lane loads and stores made lavapipe take several times longer to compile.
-  let acc_a = array<vec4f, ROWS>(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15,
-                               a16, a17, a18, a19, a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31);
-  let acc_b = array<vec4f, ROWS>(b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15,
-                               b16, b17, b18, b19, b20, b21, b22, b23, b24, b25, b26, b27, b28, b29, b30, b31);
-  for (var r = 0u; r < min(ROWS, p.M - m0); r++) {
-    store(m0 + r, col, acc_a[r]);
-    if (col + 1u < n4) { store(m0 + r, col + 1u, acc_b[r]); }
-  }
+  storeTile(m0, col, array<vec4f, ROWS>(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15,
+                               a16, a17, a18, a19, a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31),
+            array<vec4f, ROWS>(b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15,
+                               b16, b17, b18, b19, b20, b21, b22, b23, b24, b25, b26, b27, b28, b29, b30, b31));
 }
