@@ -24,7 +24,7 @@ export interface CreateScorerOptions {
   /**
    * 'f16': the encoder's and the embedding's matmul weights are kept as f16 on the GPU (half
    * their memory; needs the adapter feature shader-f16); all math stays f32. Scores then differ
-   * from the original by ~1e-4 to 1e-3 (bench/f16-error.ts measures it). Default 'f32': exact.
+   * from the original's by ~2e-4 (`npm run bench:f16` measures it). Default 'f32': exact.
    */
   weights?: import('./musiq/model.ts').WeightPrecision;
 }
