@@ -28,7 +28,7 @@ export interface AttentionOptions {
 const INVOCATIONS = 64;
 const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2 };
 const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup' };
-/** 'subgroup4' is the subgroup kernel with 4-key tiles, for 4-lane subgroups (SwiftShader). */
+/** 'subgroup4' is the subgroup kernel with 4-key tiles, for 4-lane subgroups (lavapipe at LP_NATIVE_VECTOR_WIDTH=128). */
 const INCLUDES: Partial<Record<AttentionVariant, Record<string, string>>> = { subgroup4: { 'lib/attention_lanes8': 'lib/attention_lanes4' } };
 const MAX_HEAD_DIM = 64;
 

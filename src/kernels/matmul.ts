@@ -1,7 +1,8 @@
 // Y = X·W (+ bias) (→ tanh-GELU) (+ residual) on row-major f32, W in the checkpoint's flax
-// "in × out" layout (K×N, used as stored), as f32 or (with shader-f16) f16; math is f32 either way. Several kernels compute the same thing; which is
-// fastest depends on the adapter, so a short autotune picks one per adapter (tuneMatmul) and
-// matmul() uses it, or a per-adapter-kind default before tuning.
+// "in × out" layout (K×N, used as stored), as f32 or (with shader-f16) f16; math is f32 either
+// way. Several kernels compute the same thing; which is fastest depends on the adapter, so a
+// short autotune picks one per adapter (tuneMatmul) and matmul() uses it, or a per-adapter-kind
+// default before tuning.
 import { uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
 import { MusiqError } from '../runtime/errors.ts';
 import { adapterKey, medianWallMs, type TuneCache } from './tune.ts';
@@ -163,7 +164,7 @@ export function matmul(rt: Runtime, x: Tensor, w: Tensor, opts: MatmulOptions = 
     // Absent operands are bound to x, which the kernel then never reads (flags say so).
     buffers: [x, w, opts.bias ?? x, opts.residual && !residualInY ? opts.residual : x, out],
     workgroups: v.workgroups(M, N),
-    label: `matmul_${variant}${halfW ? "_w16" : ""} ${M}×${K}×${N}`,
+    label: `matmul_${variant}${halfW ? '_w16' : ''} ${M}×${K}×${N}`,
   });
   return out;
 }

@@ -280,7 +280,12 @@ export class Runtime {
     if (data.length !== t.size) throw new MusiqError(`musiq: upload of ${data.length} values into shape [${shape.join(', ')}]`);
     // writeBuffer is ordered before the next submit, which is why freed buffers wait for a submit.
     // writeBuffer takes whole 4-byte words: an odd count of halves gets a zero pad.
-    const padded = data.byteLength % 4 === 0 ? data : new Uint16Array([...(data as Uint16Array), 0]);
+    let padded: ArrayBufferView = data;
+    if (data.byteLength % 4 !== 0) {
+      const halves = new Uint16Array(data.length + 1);
+      halves.set(data as Uint16Array);
+      padded = halves;
+    }
     this.device.queue.writeBuffer(t.buffer, 0, padded.buffer, padded.byteOffset, padded.byteLength);
     return t;
   }
