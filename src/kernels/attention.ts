@@ -5,9 +5,11 @@ import { MusiqError } from '../runtime/errors.ts';
  * 'tiled': K/V tiles in workgroup memory shared by 64 queries (one per invocation), the
  * usual GPU layout. 'subgroup': each lane loads its own key row and shuffles it to the
  * others, two queries per invocation; 4-5× faster on lavapipe, where a load costs the
- * same whether 8 lanes share its address or not (bench/kernels/attention.ts).
+ * same whether 8 lanes share its address or not (bench/kernels/attention.ts). 'unrolled':
+ * keys 4 at a time by subgroup broadcasts, 8 queries per invocation, every register named and
+ * every head-dim loop written out, for the CPU adapters (attention_unrolled.wgsl).
  */
-export type AttentionVariant = 'tiled' | 'subgroup' | 'subgroup4';
+export type AttentionVariant = 'tiled' | 'subgroup' | 'subgroup4' | 'unrolled';
 
 export interface AttentionOptions {
   heads: number;
@@ -26,8 +28,8 @@ export interface AttentionOptions {
 }
 
 const INVOCATIONS = 64;
-const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2 };
-const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup' };
+const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2, unrolled: 8 };
+const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup', unrolled: 'attention_unrolled' };
 /** 'subgroup4' is the subgroup kernel with 4-key tiles, for 4-lane subgroups (lavapipe at LP_NATIVE_VECTOR_WIDTH=128). */
 const INCLUDES: Partial<Record<AttentionVariant, Record<string, string>>> = { subgroup4: { 'lib/attention_lanes8': 'lib/attention_lanes4' } };
 const MAX_HEAD_DIM = 64;
@@ -38,10 +40,16 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
   // The subgroup kernel shuffles within groups of 8 (or 4) lanes, so every subgroup must hold whole groups.
   const min = rt.features.has('subgroups') ? (info?.subgroupMinSize ?? 0) : 0;
   const shuffled: AttentionVariant[] = [...(min >= 8 && min % 8 === 0 ? (['subgroup'] as const) : []), ...(min >= 4 && min % 4 === 0 ? (['subgroup4'] as const) : [])];
-  // On GPUs the workgroup-memory layout is the textbook one. The shuffle layouts win on
-  // lavapipe (architecture 'software'; T = 919: subgroup 5x, subgroup4 3.7x tiled's rate) but
-  // not on SwiftShader (architecture 'swiftshader', 4 lanes: subgroup4 0.67x; bench:browser).
-  return rt.adapter.architecture === 'software' ? [...shuffled, 'tiled'] : ['tiled', ...shuffled];
+  const unrolled: AttentionVariant[] = min >= 4 ? ['unrolled'] : [];
+  // On GPUs the workgroup-memory layout is the textbook one (and 8 queries' registers per
+  // invocation would spill). On the CPU adapters the unrolled kernel wins, T = 919
+  // (bench/kernels/attention.ts): lavapipe (architecture 'software') 18-24 GFLOP/s against the
+  // shuffle kernels' 15-17 and tiled's 3; SwiftShader ('swiftshader', 4 lanes) 5.5-6 against
+  // tiled's 0.5 and subgroup4's 0.3.
+  const arch = rt.adapter.architecture;
+  if (arch === 'software') return [...unrolled, ...shuffled, 'tiled'];
+  if (arch === 'swiftshader') return [...unrolled, 'tiled', ...shuffled];
+  return ['tiled', ...shuffled, ...unrolled];
 }
 
 /** What attention() allocates and dispatches for Q queries: the output only, so memory is O(T). */
@@ -78,8 +86,9 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
   rt.dispatch({
     kernel: KERNEL[variant],
     includes: INCLUDES[variant],
-    constants: { DH: Dh, QB: INVOCATIONS },
-    uniforms: uniforms([T, H, mask ? (mask.dtype === 'u32' ? 1 : 2) : 0, { f32: Math.sqrt(Dh) }, Q]),
+    // The unrolled kernel takes the head dim as a uniform (its last field), so one pipeline serves every head dim.
+    constants: variant === 'unrolled' ? { QB: INVOCATIONS } : { DH: Dh, QB: INVOCATIONS },
+    uniforms: uniforms([T, H, mask ? (mask.dtype === 'u32' ? 1 : 2) : 0, { f32: Math.sqrt(Dh) }, Q, Dh / 4]),
     // Without a mask the kernels never read binding 2; qkv stands in (read-only aliasing is allowed).
     buffers: [qkv, mask ?? qkv, out],
     workgroups: plan.workgroups,

@@ -70,6 +70,11 @@ const cases: [T: number, H: number, Dh: number, mask: MaskKind][] = [
   [100, 6, 64, 'u32'],
   [100, 2, 32, 'none'],
   [343, 6, 64, 'f32'],
+  // Head dims 4 and 12: the unrolled kernel runs 16 columns and must ignore those past the head.
+  [9, 3, 4, 'f32'],
+  [20, 2, 12, 'none'],
+  // Past the unrolled kernel's 512 queries per workgroup.
+  [530, 1, 64, 'u32'],
 ];
 
 async function runCase(rt: Runtime, variant: AttentionVariant, T: number, H: number, Dh: number, kind: MaskKind, scale = 2, queries = T): Promise<void> {
@@ -133,7 +138,7 @@ test('padded queries get the f32 result of logit + (−1e10): a uniform average 
 });
 
 test('attention for 12 000 tokens asks for O(T) memory (planned, not run)', () => {
-  for (const variant of ['tiled', 'subgroup', 'subgroup4'] as const) {
+  for (const variant of ['tiled', 'subgroup', 'subgroup4', 'unrolled'] as const) {
     const sizes = (T: number) => {
       const requested: number[] = [];
       const dispatched: (readonly number[])[] = [];
