@@ -31,7 +31,7 @@ export const bench: KernelBench = async (rt, { quick }) => {
     ['conv2', w.conv2, [8, 8, W], 1],
   ];
   const chosenConv = conv2dVariant(rt);
-  const variants = CONV2D_VARIANTS.filter((v) => v === 'blocked' || chosenConv === 'subgroup');
+  const variants = CONV2D_VARIANTS.filter((v) => v === 'blocked' || v === chosenConv);
   for (const [name, kernel, [h, wd, cin], stride] of convs) {
     const [k, , , cout] = kernel.shape;
     const x = keep(rand([P, h, wd, cin]));

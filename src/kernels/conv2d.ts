@@ -2,8 +2,11 @@
 import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
 import { MusiqError } from '../runtime/errors.ts';
 
-/** blocked: conv2d.wgsl, any adapter. subgroup: conv2d_subgroup.wgsl, CPU adapters with ≥ 8-lane subgroups. */
-export const CONV2D_VARIANTS = ['blocked', 'subgroup'] as const;
+/**
+ * blocked: conv2d.wgsl, any adapter. subgroup: conv2d_subgroup.wgsl, CPU adapters with ≥ 8-lane
+ * subgroups. subgroup4: conv2d_subgroup4.wgsl, CPU adapters with ≥ 4-lane subgroups.
+ */
+export const CONV2D_VARIANTS = ['blocked', 'subgroup', 'subgroup4'] as const;
 export type Conv2dVariant = (typeof CONV2D_VARIANTS)[number];
 
 /** SAME padding (TF/XLA): out = ceil(in / stride); the smaller half of the total pad goes before. */
@@ -22,12 +25,14 @@ export interface Conv2dOptions {
   variant?: Conv2dVariant;
 }
 
-/** Why the subgroup kernel cannot run here, or undefined. It broadcasts from lanes 0..7. */
-function subgroupProblem(rt: Runtime): string | undefined {
+/** Why a subgroup kernel broadcasting from lanes 0..lanes-1 cannot run here, or undefined. */
+function subgroupProblem(rt: Runtime, lanes: number): string | undefined {
   if (!rt.features.has('subgroups')) return 'the adapter has no subgroups';
   const min = (rt.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo?.subgroupMinSize;
-  return min !== undefined && min >= 8 ? undefined : `subgroups may be narrower than 8 lanes (min ${min ?? 'unknown'})`;
+  return min !== undefined && min >= lanes ? undefined : `subgroups may be narrower than ${lanes} lanes (min ${min ?? 'unknown'})`;
 }
+
+const LANES = { subgroup: 8, subgroup4: 4 } as const;
 
 /**
  * The subgroup kernel is built for CPU backends, where loads cost more than arithmetic; GPUs
@@ -35,7 +40,8 @@ function subgroupProblem(rt: Runtime): string | undefined {
  */
 export function conv2dVariant(rt: Runtime): Conv2dVariant {
   const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
-  return cpu && subgroupProblem(rt) === undefined ? 'subgroup' : 'blocked';
+  if (!cpu) return 'blocked';
+  return subgroupProblem(rt, 8) === undefined ? 'subgroup' : subgroupProblem(rt, 4) === undefined ? 'subgroup4' : 'blocked';
 }
 
 /**
@@ -53,8 +59,8 @@ export function conv2d(rt: Runtime, x: Tensor, w: Tensor, opts: Conv2dOptions = 
   if (cout % 4 !== 0 || cout === 0) throw new MusiqError(`conv2d: output channels ${cout} are not a positive multiple of 4`);
   if (!Number.isInteger(stride) || stride < 1) throw new MusiqError(`conv2d: bad stride ${stride}`);
   const variant = opts.variant ?? conv2dVariant(rt);
-  const why = variant === 'subgroup' ? subgroupProblem(rt) : undefined;
-  if (why) throw new MusiqError(`conv2d: the subgroup kernel cannot run here: ${why}`);
+  const why = variant === 'blocked' ? undefined : subgroupProblem(rt, LANES[variant]);
+  if (why) throw new MusiqError(`conv2d: the ${variant} kernel cannot run here: ${why}`);
   const py = samePadding(h, kh, stride), px = samePadding(wd, kw, stride);
   const rows = p * py.out * px.out;
   const out = opts.out ?? rt.empty([p, py.out, px.out, cout]);
@@ -64,13 +70,14 @@ export function conv2d(rt: Runtime, x: Tensor, w: Tensor, opts: Conv2dOptions = 
   const cout4 = cout / 4;
   // The output pixel count lets bench/profile-groups.ts count 2·px·kh·kw·Cin·Cout flop.
   const label = `conv2d ${kh}x${kw}/${stride} ${cin}→${cout} ${rows}px`;
-  if (variant === 'subgroup') {
-    // conv2d_subgroup.wgsl: 8-lane workgroups, each 16 pixels × 8 vec4 channel columns.
+  if (variant !== 'blocked') {
+    // conv2d_subgroup{,4}.wgsl: one subgroup of 8 (4) lanes per workgroup, each 16 pixels × 8 (4) vec4 channel columns.
+    const lanes = LANES[variant];
     rt.dispatch({
-      kernel: 'conv2d_subgroup',
+      kernel: variant === 'subgroup' ? 'conv2d_subgroup' : 'conv2d_subgroup4',
       uniforms: uniforms([rows, h, wd, cin, py.out, px.out, cout4, kh * kw * cin, kh, kw, stride, py.before, px.before]),
       buffers: [x, w, out],
-      workgroups: [...grid(Math.ceil(rows / 16)), Math.ceil(cout4 / 8)],
+      workgroups: [...grid(Math.ceil(rows / 16)), Math.ceil(cout4 / lanes)],
       label,
     });
   } else {

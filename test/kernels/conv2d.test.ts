@@ -25,7 +25,7 @@ for (const variant of CONV2D_VARIANTS)
   for (const [p, h, w, cin, k, stride, cout] of cases) {
     test(`conv2d ${variant} [${p},${h},${w},${cin}] ⊛ ${k}x${k}x${cin}x${cout} stride ${stride}`, async () => {
       const rt = await gpu();
-      const skip = variant === 'subgroup' ? subgroupSkip(rt, 8) : undefined;
+      const skip = variant === 'blocked' ? undefined : subgroupSkip(rt, variant === 'subgroup' ? 8 : 4);
       if (skip) return console.log(`  (skipped: ${skip})`);
       const seed = p * 1000 + h * 100 + cin * 10 + k;
       const x = randomArray(p * h * w * cin, seed), kernel = randomArray(k * k * cin * cout, seed + 1);
@@ -46,11 +46,11 @@ for (const variant of CONV2D_VARIANTS)
     });
   }
 
-test('conv2d picks the subgroup kernel only on CPU adapters with 8-lane subgroups', async () => {
+test('conv2d picks a subgroup kernel only on CPU adapters, the 8-lane one where subgroups have 8 lanes', async () => {
   const rt = await gpu();
   const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
-  const min = (rt.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo?.subgroupMinSize ?? 0;
-  assert.is(conv2dVariant(rt), cpu && rt.features.has('subgroups') && min >= 8 ? 'subgroup' : 'blocked');
+  const min = rt.features.has('subgroups') ? ((rt.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo?.subgroupMinSize ?? 0) : 0;
+  assert.is(conv2dVariant(rt), !cpu ? 'blocked' : min >= 8 ? 'subgroup' : min >= 4 ? 'subgroup4' : 'blocked');
 });
 
 test('conv2d writes into a given output and reads an explicit input shape', async () => {
@@ -65,22 +65,23 @@ test('conv2d writes into a given output and reads an explicit input shape', asyn
   for (const t of [tx, tk, out]) t.dispose();
 });
 
-test('conv2d subgroup over more than 65535 row tiles uses a 2-D grid', async () => {
-  const rt = await gpu();
-  const skip = subgroupSkip(rt, 8);
-  if (skip) return console.log(`  (skipped: ${skip})`);
-  // 16 output pixels per workgroup: 65536 row tiles need > 1,048,560 pixels. A 1×1 conv with one
-  // input channel keeps it small: y[m, o] = x[m]·w[o].
-  const rows = 65536 * 16 + 48, cout = 4;
-  const x = new Float32Array(rows).map((_, i) => (i % 1009) - 500), kernel = new Float32Array([1, -2, 0.5, 3]);
-  const tx = rt.upload(x, [1, 1, rows, 1]), tk = rt.upload(kernel, [1, 1, 1, cout]);
-  const ty = conv2d(rt, tx, tk, { variant: 'subgroup' });
-  const got = await rt.read(ty);
-  // Products of small integers and exact binary fractions: exact in f32.
-  for (const m of [0, 15, 16, 65535 * 16 - 1, 65535 * 16, 65535 * 16 + 17, rows - 1])
-    for (let o = 0; o < cout; o++) assert.is(got[m * cout + o], x[m] * kernel[o], `pixel ${m} channel ${o}`);
-  for (const t of [tx, tk, ty]) t.dispose();
-});
+for (const variant of ['subgroup', 'subgroup4'] as const)
+  test(`conv2d ${variant} over more than 65535 row tiles uses a 2-D grid`, async () => {
+    const rt = await gpu();
+    const skip = subgroupSkip(rt, variant === 'subgroup' ? 8 : 4);
+    if (skip) return console.log(`  (skipped: ${skip})`);
+    // 16 output pixels per workgroup: 65536 row tiles need > 1,048,560 pixels. A 1×1 conv with one
+    // input channel keeps it small: y[m, o] = x[m]·w[o].
+    const rows = 65536 * 16 + 48, cout = 4;
+    const x = new Float32Array(rows).map((_, i) => (i % 1009) - 500), kernel = new Float32Array([1, -2, 0.5, 3]);
+    const tx = rt.upload(x, [1, 1, rows, 1]), tk = rt.upload(kernel, [1, 1, 1, cout]);
+    const ty = conv2d(rt, tx, tk, { variant });
+    const got = await rt.read(ty);
+    // Products of small integers and exact binary fractions: exact in f32.
+    for (const m of [0, 15, 16, 65535 * 16 - 1, 65535 * 16, 65535 * 16 + 17, rows - 1])
+      for (let o = 0; o < cout; o++) assert.is(got[m * cout + o], x[m] * kernel[o], `pixel ${m} channel ${o}`);
+    for (const t of [tx, tk, ty]) t.dispose();
+  });
 
 test('conv2d rejects bad shapes with a MusiqError', async () => {
   const rt = await gpu();

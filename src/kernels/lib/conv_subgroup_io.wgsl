@@ -1,0 +1,60 @@
+// The bindings, the input runs and the stores shared by the subgroup convolutions
+// (conv2d_subgroup: 8 lanes, conv2d_subgroup4: 4 lanes; read their header). K runs over (ky,
+// then kx·cin + c): for one kernel row the kw·cin inputs of a pixel are contiguous in NHWC, and
+// which of them are padding is a range check, no division.
+struct Params {
+  rows: u32,      // P·ho·wo
+  h: u32,
+  w: u32,
+  cin: u32,
+  ho: u32,
+  wo: u32,
+  cout4: u32,     // cout / 4
+  kTotal: u32,    // kh·kw·cin
+  kh: u32,
+  kw: u32,
+  stride: u32,
+  padTop: u32,
+  padLeft: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> wt: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> y: array<vec4f>;
+
+// One output pixel: its patch's first image row and the top-left tap of its window.
+#include "lib/conv_row"
+
+// Kernel row ky of a pixel: its inputs start at `base`; run elements [lo, hi) lie inside the
+// image, the others are zero padding (all of them when row iy is outside).
+struct Run {
+  base: i32,
+  lo: u32,
+  hi: u32,
+}
+
+fn kernelRow(r: Row, ky: u32) -> Run {
+  let iy = r.iy + i32(ky);
+  let inside = iy >= 0 && iy < i32(p.h);
+  let lo = u32(max(-r.ix, 0)) * p.cin;
+  let hi = select(0u, u32(clamp(i32(p.w) - r.ix, 0, i32(p.kw))) * p.cin, inside);
+  return Run((i32(r.img) + iy) * i32(p.w * p.cin) + r.ix * i32(p.cin), lo, hi);
+}
+
+fn load(u: Run, t: u32) -> f32 {
+  return select(0.0, x[u32(max(u.base + i32(t), 0))], t >= u.lo && t < u.hi);
+}
+
+fn load4(u: Run, t: u32) -> vec4f {
+  return vec4f(load(u, t), load(u, t + 1u), load(u, t + 2u), load(u, t + 3u));
+}
+
+// Σ_j v[j]·w_j: 4 K steps of one pixel into a vec4 of 4 output channels.
+fn dot4(v: vec4f, w0: vec4f, w1: vec4f, w2: vec4f, w3: vec4f) -> vec4f {
+  return v.x * w0 + v.y * w1 + v.z * w2 + v.w * w3;
+}
+
+fn store(m: u32, c: u32, v: vec4f) {
+  if (m < p.rows) { y[m * p.cout4 + c] = v; }
+}
