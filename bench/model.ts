@@ -1,12 +1,15 @@
 // Seconds per image, per stage, with a full-size synthetic checkpoint (real dims, random weights:
-// the cost is the same as a real checkpoint's). `npm run bench:model [-- --json] [-- --sizes 512x384,1024x768] [-- --profile] [-- --vs-torch]`
+// the cost is the same as a real checkpoint's). `npm run bench:model [-- --json] [-- --sizes 512x384,1024x768] [-- --profile] [-- --vs-torch] [-- --vs-spin]`
 // --vs-torch: PyTorch runs the same forward pass (bench/torch_musiq.py, same token count, as many
 // threads as this machine has cores) before and after our timed runs, and the ratio of the
 // medians is printed: same run, same cores. MUSIQ_TORCH_PYTHON names the interpreter (python3).
+// --vs-spin: also times runs with Dawn's own event polling (a setImmediate loop that keeps a core
+// busy while the GPU works; src/runtime/gpu.node.ts paces it), interleaved with the paced runs,
+// and prints the ratio of the medians.
 // --profile: after the timed runs, one more run per size with GPU timestamps, printed per kernel
 // group (ms, GFLOP/s). Profiling adds a timestamp pair per dispatch, so with it the s/image
 // numbers are a little slower than without.
-import { createNodeRuntime } from '../src/runtime/gpu.node.ts';
+import { createNodeRuntime, dawnPolling } from '../src/runtime/gpu.node.ts';
 import { createScorer } from '../src/index.node.ts';
 import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
 import { syntheticImage } from './synthetic-image.ts';
@@ -22,6 +25,7 @@ const sizesArg = args[args.indexOf('--sizes') + 1];
 const sizes = (args.includes('--sizes') ? sizesArg : '512x384,1024x768').split(',').map((s) => s.split('x').map(Number) as [number, number]);
 const reps = Number(args[args.indexOf('--reps') + 1]) || 2;
 const vsTorch = args.includes('--vs-torch');
+const vsSpin = args.includes('--vs-spin');
 const python = process.env.MUSIQ_TORCH_PYTHON ?? 'python3';
 const log = (s: string) => (json ? console.error(s) : console.log(s));
 
@@ -56,7 +60,15 @@ for (const [w, h] of sizes) {
   const warm = await scorer.score(img); // warm-up: pipelines compiled, buffers pooled
   const torchBefore = vsTorch ? torchSeconds(warm.tokens) : [];
   const runs = [];
-  for (let i = 0; i < reps; i++) runs.push(await scorer.score(img));
+  const spinRuns = [];
+  const paced = { ...dawnPolling };
+  for (let i = 0; i < reps; i++) {
+    runs.push(await scorer.score(img));
+    if (!vsSpin) continue;
+    dawnPolling.spinMs = Infinity; // every tick immediate: Dawn's own loop
+    spinRuns.push(await scorer.score(img));
+    Object.assign(dawnPolling, paced);
+  }
   const torch = vsTorch ? [...torchBefore, ...torchSeconds(warm.tokens)] : [];
   const best = runs.reduce((a, b) => (b.timings.total < a.timings.total ? b : a));
   const t = best.timings;
@@ -70,6 +82,11 @@ for (const [w, h] of sizes) {
     const theirs = median(torch);
     Object.assign(row, { modelSeconds: ours, torchSeconds: theirs, ratio: ours / theirs });
     log(`  vs PyTorch (CPU, ${availableParallelism()} threads, runs before and after ours: ${torch.map((s) => s.toFixed(2)).join(', ')} s): model ${ours.toFixed(3)} s against ${theirs.toFixed(3)} s median = ${(ours / theirs).toFixed(2)}x PyTorch's time`);
+  }
+  if (vsSpin) {
+    const spin = median(spinRuns.map((r) => r.timings.total)) / 1000;
+    Object.assign(row, { spinSeconds: spin });
+    log(`  with Dawn's own busy polling (interleaved runs): ${spinRuns.map((r) => (r.timings.total / 1000).toFixed(2)).join(', ')} s, median ${spin.toFixed(3)} s = ${(spin / medianSeconds).toFixed(2)}x the paced time`);
   }
   if (rt.profiling) {
     await rt.timings(); // drop the timed runs' timestamps

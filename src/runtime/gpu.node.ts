@@ -16,9 +16,43 @@ export async function nodeGpu(): Promise<GPU> {
     throw new NoAdapterError(`musiq: cannot load Dawn (npm package "webgpu"): ${(e as Error).message}; ${NO_ADAPTER_HELP}`);
   }
   Object.assign(globalThis, mod.globals);
+  throttleDawnTicks();
   // Without this Dawn rounds timestamps to 65 µs, which hides every small kernel.
   gpu = mod.create(['disable-dawn-features=timestamp_quantization']);
   return gpu;
+}
+
+/**
+ * How Dawn's event polling is paced. Dawn's Node binding keeps a loop of setImmediate(tick)
+ * running while any of its promises is pending (mapAsync, onSubmittedWorkDone, popErrorScope:
+ * crbug.com/dawn/1127), which holds a CPU core at 100% for as long as the GPU works. On a CPU
+ * adapter that core is one the driver computes on: with 2 cores lavapipe ran the model 1.4-1.7×
+ * slower (`npm run bench:model -- --vs-spin`). So after `spinMs` of immediate ticks, a tick
+ * waits `intervalMs` on a timer instead; a wait shorter than spinMs (a fast GPU) sees no delay.
+ */
+export const dawnPolling = { spinMs: 2, intervalMs: 1 };
+
+let throttled = false;
+// Dawn looks setImmediate up on the global object for every tick and passes a bare native
+// function (no name, no arguments). Only such calls are paced; every other caller gets the real
+// setImmediate. Bound functions are native too but are named "bound …".
+function throttleDawnTicks(): void {
+  if (throttled) return;
+  throttled = true;
+  const immediate = globalThis.setImmediate;
+  const nativeSource = Function.prototype.toString.call(Function.prototype);
+  let burstStart = 0;
+  let lastTick = -Infinity;
+  const paced = (callback: (...args: unknown[]) => void, ...args: unknown[]) => {
+    const dawnTick = args.length === 0 && callback.name === '' && Function.prototype.toString.call(callback) === nativeSource;
+    if (!dawnTick) return immediate(callback, ...args);
+    const now = performance.now();
+    // A tick more than a few intervals after the last one starts a new wait.
+    if (now - lastTick > 4 * dawnPolling.intervalMs + 4) burstStart = now;
+    lastTick = now;
+    return now - burstStart < dawnPolling.spinMs ? immediate(callback) : setTimeout(callback, dawnPolling.intervalMs);
+  };
+  globalThis.setImmediate = Object.assign(paced, immediate) as typeof setImmediate;
 }
 
 const kernelDir = new URL('../kernels/', import.meta.url);

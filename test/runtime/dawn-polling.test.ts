@@ -1,0 +1,67 @@
+// The pacing of Dawn's event polling (src/runtime/gpu.node.ts): Dawn's bare native tick callback
+// goes to a timer once a wait has spun for spinMs, every other setImmediate caller is untouched,
+// and GPU work still completes with timer-paced ticks.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { gpu } from '../gpu.ts';
+import { dawnPolling } from '../../src/runtime/gpu.node.ts';
+import { axpby } from '../../src/kernels/elementwise.ts';
+
+// A stand-in for Dawn's tick: a native function without a name that takes no arguments.
+const nativeTick = Function.prototype as (...args: unknown[]) => void;
+const kind = (handle: unknown) => (handle as object).constructor.name;
+
+test('JS callbacks and bound functions still go to the real setImmediate, with their arguments', async () => {
+  await gpu(); // installs the pacing
+  const got: unknown[] = [];
+  await new Promise<void>((done) => {
+    const h = setImmediate((a: number, b: string) => (got.push(a, b), done()), 1, 'x');
+    assert.is(kind(h), 'Immediate');
+  });
+  assert.equal(got, [1, 'x']);
+  const bound = function (this: { n: number }) { got.push(this.n); }.bind({ n: 7 });
+  await new Promise<void>((done) => assert.is(kind(setImmediate(() => (bound(), done()))), 'Immediate'));
+  const saved = { ...dawnPolling };
+  try {
+    dawnPolling.spinMs = 0; // even when Dawn's ticks are paced
+    assert.is(kind(setImmediate(bound)), 'Immediate');
+    assert.is(kind(setImmediate(nativeTick, 1)), 'Immediate', 'a native callback with arguments is not a Dawn tick');
+  } finally {
+    Object.assign(dawnPolling, saved);
+  }
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(got, [1, 'x', 7, 7]);
+});
+
+test("Dawn's ticks are immediate within spinMs and timers after it", async () => {
+  await gpu();
+  const saved = { ...dawnPolling };
+  try {
+    dawnPolling.spinMs = Infinity;
+    assert.is(kind(setImmediate(nativeTick)), 'Immediate');
+    dawnPolling.spinMs = 0;
+    assert.is(kind(setImmediate(nativeTick)), 'Timeout');
+  } finally {
+    Object.assign(dawnPolling, saved);
+  }
+});
+
+test('GPU work completes and reads back right when every tick waits on a timer', async () => {
+  const rt = await gpu();
+  const saved = { ...dawnPolling };
+  try {
+    dawnPolling.spinMs = 0;
+    dawnPolling.intervalMs = 3;
+    const a = rt.upload(Float32Array.from({ length: 1000 }, (_, i) => i));
+    const b = rt.upload(Float32Array.from({ length: 1000 }, () => 1));
+    const y = axpby(rt, a, b, 2, -3);
+    const got = await rt.read(y);
+    for (let i = 0; i < 1000; i++) assert.is(got[i], 2 * i - 3, `element ${i}`);
+    await rt.sync();
+    for (const t of [a, b, y]) t.dispose();
+  } finally {
+    Object.assign(dawnPolling, saved);
+  }
+});
+
+test.run();
