@@ -28,7 +28,8 @@ export async function nodeGpu(): Promise<GPU> {
  * crbug.com/dawn/1127), which holds a CPU core at 100% for as long as the GPU works. On a CPU
  * adapter that core is one the driver computes on: with 2 cores lavapipe ran the model 1.4-1.7×
  * slower (`npm run bench:model -- --vs-spin`). So after `spinMs` of immediate ticks, a tick
- * waits `intervalMs` on a timer instead; a wait shorter than spinMs (a fast GPU) sees no delay.
+ * waits `intervalMs` on a timer instead: a wait shorter than spinMs (a fast GPU) sees no delay,
+ * a longer one at most intervalMs.
  */
 export const dawnPolling = { spinMs: 2, intervalMs: 1 };
 
