@@ -7,9 +7,10 @@ import { MusiqError } from '../runtime/errors.ts';
  * others, two queries per invocation; 4-5× faster on lavapipe, where a load costs the
  * same whether 8 lanes share its address or not (bench/kernels/attention.ts). 'unrolled':
  * keys 4 at a time by subgroup broadcasts, 8 queries per invocation, every register named and
- * every head-dim loop written out, for the CPU adapters (attention_unrolled.wgsl).
+ * every head-dim loop written out, for SwiftShader (attention_unrolled.wgsl). 'looped': the same
+ * with loops over the 8 queries, for lavapipe, whose compiler unrolls them (attention_looped.wgsl).
  */
-export type AttentionVariant = 'tiled' | 'subgroup' | 'subgroup4' | 'unrolled';
+export type AttentionVariant = 'tiled' | 'subgroup' | 'subgroup4' | 'unrolled' | 'looped';
 
 export interface AttentionOptions {
   heads: number;
@@ -28,8 +29,8 @@ export interface AttentionOptions {
 }
 
 const INVOCATIONS = 64;
-const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2, unrolled: 8 };
-const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup', unrolled: 'attention_unrolled' };
+const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2, unrolled: 8, looped: 8 };
+const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup', unrolled: 'attention_unrolled', looped: 'attention_looped' };
 /** 'subgroup4' is the subgroup kernel with 4-key tiles, for 4-lane subgroups (lavapipe at LP_NATIVE_VECTOR_WIDTH=128). */
 const INCLUDES: Partial<Record<AttentionVariant, Record<string, string>>> = { subgroup4: { 'lib/attention_lanes8': 'lib/attention_lanes4' } };
 const MAX_HEAD_DIM = 64;
@@ -40,16 +41,26 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
   // The subgroup kernel shuffles within groups of 8 (or 4) lanes, so every subgroup must hold whole groups.
   const min = rt.features.has('subgroups') ? (info?.subgroupMinSize ?? 0) : 0;
   const shuffled: AttentionVariant[] = [...(min >= 8 && min % 8 === 0 ? (['subgroup'] as const) : []), ...(min >= 4 && min % 4 === 0 ? (['subgroup4'] as const) : [])];
-  const unrolled: AttentionVariant[] = min >= 4 ? ['unrolled'] : [];
-  // On GPUs the workgroup-memory layout is the textbook one (and 8 queries' registers per
-  // invocation would spill). On the CPU adapters the unrolled kernel wins, T = 919
-  // (bench/kernels/attention.ts): lavapipe (architecture 'software') 18-24 GFLOP/s against the
-  // shuffle kernels' 15-17 and tiled's 3; SwiftShader ('swiftshader', 4 lanes) 5.5-6 against
-  // tiled's 0.5 and subgroup4's 0.3.
+  // On GPUs the workgroup-memory layout is the textbook one (8 queries' registers per invocation
+  // would spill). Each CPU adapter gets its own 8-query kernel, T = 919 (bench/kernels/attention.ts):
+  // lavapipe (architecture 'software') the looped one, 20-31 GFLOP/s against the shuffle kernels'
+  // 15-17 and tiled's 3; SwiftShader ('swiftshader', 4 lanes) the unrolled one, 4.5-6 against
+  // tiled's 0.5, subgroup4's 0.3 and the looped kernel's 2.1. Each is offered on its own adapter
+  // only (elsewhere it loses to the default), and the tests run every variant offered.
   const arch = rt.adapter.architecture;
-  if (arch === 'software') return [...unrolled, ...shuffled, 'tiled'];
-  if (arch === 'swiftshader') return [...unrolled, 'tiled', ...shuffled];
-  return ['tiled', ...shuffled, ...unrolled];
+  if (arch === 'software') return [...(min >= 4 ? (['looped'] as const) : []), ...shuffled, 'tiled'];
+  if (arch === 'swiftshader') return [...(min >= 4 ? (['unrolled'] as const) : []), 'tiled', ...shuffled];
+  return ['tiled', ...shuffled];
+}
+
+/**
+ * The looped kernel takes 512 queries per workgroup; with fewer than 768 the waste (and fewer
+ * workgroups than threads) outweighs its speed, and the shuffle kernel's 128 do better. lavapipe,
+ * interleaved (bench/kernels/attention.ts): T = 343 looped 0.87× subgroup's rate, T = 919 1.18×.
+ * The last MUSIQ block (one query) takes the shuffle kernel too.
+ */
+function defaultVariant(supported: AttentionVariant[], Q: number): AttentionVariant {
+  return supported[0] === 'looped' && Q < 768 && supported.length > 1 ? supported[1] : supported[0];
 }
 
 /** What attention() allocates and dispatches for Q queries: the output only, so memory is O(T). */
@@ -77,7 +88,7 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
   const Q = opts.queries ?? T;
   if (!Number.isInteger(Q) || Q < 0 || Q > T) throw new MusiqError(`attention: queries must be an integer in [0, ${T}], got ${Q}`);
   const supported = attentionVariants(rt);
-  const variant = opts.variant ?? supported[0];
+  const variant = opts.variant ?? defaultVariant(supported, Q);
   if (!supported.includes(variant)) throw new MusiqError(`attention: variant "${variant}" is not available on ${rt.adapterName}`);
   const plan = attentionPlan(Q, H, Dh, variant);
   const out = (opts.out ?? rt.empty([Q, D])) as Tensor<'f32'>;
@@ -86,8 +97,8 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
   rt.dispatch({
     kernel: KERNEL[variant],
     includes: INCLUDES[variant],
-    // The unrolled kernel takes the head dim as a uniform (its last field), so one pipeline serves every head dim.
-    constants: variant === 'unrolled' ? { QB: INVOCATIONS } : { DH: Dh, QB: INVOCATIONS },
+    // The 8-query kernels take the head dim as a uniform (its last field): one pipeline for every head dim.
+    constants: QUERIES_PER_INVOCATION[variant] === 8 ? { QB: INVOCATIONS } : { DH: Dh, QB: INVOCATIONS },
     uniforms: uniforms([T, H, mask ? (mask.dtype === 'u32' ? 1 : 2) : 0, { f32: Math.sqrt(Dh) }, Q, Dh / 4]),
     // Without a mask the kernels never read binding 2; qkv stands in (read-only aliasing is allowed).
     buffers: [qkv, mask ?? qkv, out],

@@ -138,14 +138,14 @@ test('padded queries get the f32 result of logit + (−1e10): a uniform average 
 });
 
 test('attention for 12 000 tokens asks for O(T) memory (planned, not run)', () => {
-  for (const variant of ['tiled', 'subgroup', 'subgroup4', 'unrolled'] as const) {
+  for (const variant of ['tiled', 'subgroup', 'subgroup4', 'unrolled', 'looped'] as const) {
     const sizes = (T: number) => {
       const requested: number[] = [];
       const dispatched: (readonly number[])[] = [];
       const stub = {
         features: new Set(['subgroups']),
         device: { adapterInfo: { subgroupMinSize: 8 } },
-        adapter: { isFallback: true, architecture: 'software' },
+        adapter: { isFallback: true, architecture: variant === 'unrolled' ? 'swiftshader' : 'software' },
         adapterName: 'stub',
         empty: (shape: readonly number[]) => {
           requested.push(shape.reduce((a, b) => a * b, 1) * 4);
@@ -165,6 +165,30 @@ test('attention for 12 000 tokens asks for O(T) memory (planned, not run)', () =
     assert.equal(attentionPlan(12000, 6, 64, variant).outBytes, 12000 * 384 * 4);
     assert.equal(sizes(6000)[0] * 2, big[0]);
   }
+});
+
+test('the default kernel follows the adapter and the query count (planned, not run)', () => {
+  const kernelFor = (architecture: string, subgroupMinSize: number, T: number, queries?: number) => {
+    let kernel = '';
+    const stub = {
+      features: new Set(['subgroups']),
+      device: { adapterInfo: { subgroupMinSize } },
+      adapter: { isFallback: true, architecture },
+      adapterName: 'stub',
+      empty: (shape: readonly number[]) => ({ shape, size: shape.reduce((a, b) => a * b, 1), dtype: 'f32' }),
+      dispatch: (d: { kernel: string }) => void (kernel = d.kernel),
+    } as unknown as Runtime;
+    attention(stub, { shape: [T, 1152], size: T * 1152, dtype: 'f32' } as unknown as Tensor, { heads: 6, headDim: 64, queries });
+    return kernel;
+  };
+  // lavapipe: the looped kernel from 768 queries on, the shuffle kernel below (and for CLS alone).
+  assert.is(kernelFor('software', 8, 919), 'attention_looped');
+  assert.is(kernelFor('software', 8, 919, 1), 'attention_subgroup');
+  assert.is(kernelFor('software', 8, 343), 'attention_subgroup');
+  // SwiftShader: the unrolled kernel at every size; a GPU: tiled.
+  assert.is(kernelFor('swiftshader', 4, 919), 'attention_unrolled');
+  assert.is(kernelFor('swiftshader', 4, 919, 1), 'attention_unrolled');
+  assert.is(kernelFor('nvidia', 32, 919), 'attention');
 });
 
 test('attention rejects bad shapes and masks with a MusiqError', async () => {

@@ -1,0 +1,113 @@
+// The body shared by attention_unrolled.wgsl and attention_looped.wgsl (read the first's header):
+// bindings, the 8-query row state, the 4-key tiles and one step of the streaming softmax. The
+// kernels differ only in how main() walks its 8 rows.
+override QB: u32 = 64u; // invocations per workgroup
+const NEG: f32 = -3.0e38;
+const BIAS: f32 = -1e10;
+
+struct Params {
+  T: u32,
+  H: u32,
+  maskKind: u32, // 0 none, 1 u32 mask, 2 f32 mask (both: > 0 is valid)
+  sqrtDh: f32,
+  Q: u32, // queries computed: rows 0..Q-1 (Q <= T); keys are always all T rows
+  C: u32, // vec4 columns per head: head dim / 4, 1..16
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> qkv: array<vec4f>;
+@group(0) @binding(2) var<storage, read> mask: array<u32>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
+
+#include "lib/attention_mask"
+
+// A query's state: the scaled query, the output accumulator, the running max and sum, and whether
+// the query is valid (in all four components, to select against four keys at once).
+struct Row { q: array<vec4f, 16>, o: array<vec4f, 16>, m: f32, l: f32, valid: vec4<bool> }
+
+// Column c of the 4 keys (or values) of lanes 0..3 in column j of tile[c].
+alias Tile = array<mat4x4f, 16>;
+
+fn column(base: u32, c: u32) -> mat4x4f {
+  let v = qkv[base + min(c, p.C - 1u)];
+  return mat4x4f(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u));
+}
+
+fn tile(base: u32) -> Tile {
+  return Tile(column(base, 0u), column(base, 1u), column(base, 2u), column(base, 3u), column(base, 4u), column(base, 5u), column(base, 6u), column(base, 7u),
+              column(base, 8u), column(base, 9u), column(base, 10u), column(base, 11u), column(base, 12u), column(base, 13u), column(base, 14u), column(base, 15u));
+}
+
+// The query's column c, scaled as flax scales it, zero past the head.
+fn query(base: u32, c: u32) -> vec4f {
+  return select(vec4f(0.0), qkv[base + min(c, p.C - 1u)] / p.sqrtDh, c < p.C);
+}
+
+fn start(r: ptr<function, Row>, row: u32, h: u32) {
+  let base = row * 3u * p.H * p.C + h * p.C;
+  (*r).q[0] = query(base, 0u); (*r).q[1] = query(base, 1u); (*r).q[2] = query(base, 2u); (*r).q[3] = query(base, 3u);
+  (*r).q[4] = query(base, 4u); (*r).q[5] = query(base, 5u); (*r).q[6] = query(base, 6u); (*r).q[7] = query(base, 7u);
+  (*r).q[8] = query(base, 8u); (*r).q[9] = query(base, 9u); (*r).q[10] = query(base, 10u); (*r).q[11] = query(base, 11u);
+  (*r).q[12] = query(base, 12u); (*r).q[13] = query(base, 13u); (*r).q[14] = query(base, 14u); (*r).q[15] = query(base, 15u);
+  (*r).o = array<vec4f, 16>();
+  (*r).m = NEG;
+  (*r).l = 0.0;
+  (*r).valid = vec4<bool>(isValid(row));
+}
+
+// One query against 4 keys; ks holds each key's state (1 valid, 0 padding, 2 past the end).
+fn step(r: ptr<function, Row>, k: ptr<function, Tile>, v: ptr<function, Tile>, ks: vec4u) {
+  var s = (*r).q[0] * (*k)[0];
+  s += (*r).q[1] * (*k)[1];
+  s += (*r).q[2] * (*k)[2];
+  s += (*r).q[3] * (*k)[3];
+  s += (*r).q[4] * (*k)[4];
+  s += (*r).q[5] * (*k)[5];
+  s += (*r).q[6] * (*k)[6];
+  s += (*r).q[7] * (*k)[7];
+  s += (*r).q[8] * (*k)[8];
+  s += (*r).q[9] * (*k)[9];
+  s += (*r).q[10] * (*k)[10];
+  s += (*r).q[11] * (*k)[11];
+  s += (*r).q[12] * (*k)[12];
+  s += (*r).q[13] * (*k)[13];
+  s += (*r).q[14] * (*k)[14];
+  s += (*r).q[15] * (*k)[15];
+  s = select(s + BIAS, s, (*r).valid & (ks == vec4u(1u))); // added, as flax does
+  s = select(s, vec4f(NEG), ks == vec4u(2u));
+  let m = max((*r).m, max(max(s.x, s.y), max(s.z, s.w)));
+  let alpha = exp((*r).m - m);
+  let w = exp(s - m);
+  (*r).l = (*r).l * alpha + (w.x + w.y + w.z + w.w);
+  (*r).m = m;
+  (*r).o[0] = (*r).o[0] * alpha + (*v)[0] * w;
+  (*r).o[1] = (*r).o[1] * alpha + (*v)[1] * w;
+  (*r).o[2] = (*r).o[2] * alpha + (*v)[2] * w;
+  (*r).o[3] = (*r).o[3] * alpha + (*v)[3] * w;
+  (*r).o[4] = (*r).o[4] * alpha + (*v)[4] * w;
+  (*r).o[5] = (*r).o[5] * alpha + (*v)[5] * w;
+  (*r).o[6] = (*r).o[6] * alpha + (*v)[6] * w;
+  (*r).o[7] = (*r).o[7] * alpha + (*v)[7] * w;
+  (*r).o[8] = (*r).o[8] * alpha + (*v)[8] * w;
+  (*r).o[9] = (*r).o[9] * alpha + (*v)[9] * w;
+  (*r).o[10] = (*r).o[10] * alpha + (*v)[10] * w;
+  (*r).o[11] = (*r).o[11] * alpha + (*v)[11] * w;
+  (*r).o[12] = (*r).o[12] * alpha + (*v)[12] * w;
+  (*r).o[13] = (*r).o[13] * alpha + (*v)[13] * w;
+  (*r).o[14] = (*r).o[14] * alpha + (*v)[14] * w;
+  (*r).o[15] = (*r).o[15] * alpha + (*v)[15] * w;
+}
+
+fn finish(r: ptr<function, Row>, i: u32, h: u32) {
+  if (i >= p.Q) { return; }
+  let inv = 1.0 / (*r).l;
+  let base = i * p.H * p.C + h * p.C;
+  if (0u < p.C) { out[base + 0u] = (*r).o[0] * inv; } if (1u < p.C) { out[base + 1u] = (*r).o[1] * inv; }
+  if (2u < p.C) { out[base + 2u] = (*r).o[2] * inv; } if (3u < p.C) { out[base + 3u] = (*r).o[3] * inv; }
+  if (4u < p.C) { out[base + 4u] = (*r).o[4] * inv; } if (5u < p.C) { out[base + 5u] = (*r).o[5] * inv; }
+  if (6u < p.C) { out[base + 6u] = (*r).o[6] * inv; } if (7u < p.C) { out[base + 7u] = (*r).o[7] * inv; }
+  if (8u < p.C) { out[base + 8u] = (*r).o[8] * inv; } if (9u < p.C) { out[base + 9u] = (*r).o[9] * inv; }
+  if (10u < p.C) { out[base + 10u] = (*r).o[10] * inv; } if (11u < p.C) { out[base + 11u] = (*r).o[11] * inv; }
+  if (12u < p.C) { out[base + 12u] = (*r).o[12] * inv; } if (13u < p.C) { out[base + 13u] = (*r).o[13] * inv; }
+  if (14u < p.C) { out[base + 14u] = (*r).o[14] * inv; } if (15u < p.C) { out[base + 15u] = (*r).o[15] * inv; }
+}
