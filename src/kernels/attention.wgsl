@@ -9,27 +9,12 @@ override DH: u32 = 64u; // head dim, a multiple of 4, at most 64 (private arrays
 override QB: u32 = 64u; // queries per workgroup (= invocations)
 const KT: u32 = 16u;    // keys per tile: the per-tile max means one accumulator rescale per KT keys
 const MAXC: u32 = 16u;  // vec4 columns of the largest head dim (64)
-const NEG: f32 = -3.0e38; // "minus infinity" that stays finite so exp(NEG − m) is 0, never NaN
-const BIAS: f32 = -1e10;
-
-struct Params {
-  T: u32,
-  H: u32,
-  maskKind: u32, // 0 none, 1 u32 mask, 2 f32 mask (both: > 0 is valid)
-  sqrtDh: f32,   // flax divides q by sqrt(depth) in f32
-  Q: u32,        // queries: rows 0..Q-1 of the output (Q <= T; keys are always all T rows)
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> qkv: array<vec4f>;
-@group(0) @binding(2) var<storage, read> mask: array<u32>;
-@group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
 
 var<workgroup> kTile: array<vec4f, KT * DH / 4u>;
 var<workgroup> vTile: array<vec4f, KT * DH / 4u>;
 var<workgroup> kValid: array<u32, KT>;
 
-#include "lib/attention_mask"
+#include "lib/attention_io"
 
 @compute @workgroup_size(QB)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {

@@ -13,23 +13,8 @@ const R: u32 = 2u;      // queries per invocation
 // KT: keys per tile, one per lane of a KT-lane group (8; the launcher may swap in 4).
 #include "lib/attention_lanes8"
 const MAXC: u32 = 16u;
-const NEG: f32 = -3.0e38;
-const BIAS: f32 = -1e10;
 
-struct Params {
-  T: u32,
-  H: u32,
-  maskKind: u32, // 0 none, 1 u32 mask, 2 f32 mask (both: > 0 is valid)
-  sqrtDh: f32,
-  Q: u32, // queries computed: rows 0..Q-1 (Q <= T); keys are always all T rows
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> qkv: array<vec4f>;
-@group(0) @binding(2) var<storage, read> mask: array<u32>;
-@group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
-
-#include "lib/attention_mask"
+#include "lib/attention_io"
 
 @compute @workgroup_size(QB)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32,

@@ -1,25 +1,9 @@
 // The body shared by attention_unrolled.wgsl and attention_looped.wgsl (read the first's header):
-// bindings, the 8-query row state, the 4-key tiles and one step of the streaming softmax. The
-// kernels differ only in how main() walks its 8 rows.
+// the 8-query row state, the 4-key tiles and one step of the streaming softmax. The kernels
+// differ only in how main() walks its 8 rows.
 override QB: u32 = 64u; // invocations per workgroup
-const NEG: f32 = -3.0e38;
-const BIAS: f32 = -1e10;
 
-struct Params {
-  T: u32,
-  H: u32,
-  maskKind: u32, // 0 none, 1 u32 mask, 2 f32 mask (both: > 0 is valid)
-  sqrtDh: f32,
-  Q: u32, // queries computed: rows 0..Q-1 (Q <= T); keys are always all T rows
-  C: u32, // vec4 columns per head: head dim / 4, 1..16
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> qkv: array<vec4f>;
-@group(0) @binding(2) var<storage, read> mask: array<u32>;
-@group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
-
-#include "lib/attention_mask"
+#include "lib/attention_io"
 
 // A query's state: the scaled query, the output accumulator, the running max and sum, and whether
 // the query is valid (in all four components, to select against four keys at once).
