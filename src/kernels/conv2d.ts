@@ -35,8 +35,9 @@ function subgroupProblem(rt: Runtime, lanes: number): string | undefined {
 const LANES = { subgroup: 8, subgroup4: 4 } as const;
 
 /**
- * The subgroup kernel is built for CPU backends, where loads cost more than arithmetic; GPUs
- * get the register-blocked kernel with 64-invocation workgroups.
+ * The subgroup kernels are built for CPU backends, where loads cost more than arithmetic (the
+ * 8-lane one where subgroups have 8 lanes, else the 4-lane one); GPUs get the register-blocked
+ * kernel with 64-invocation workgroups.
  */
 export function conv2dVariant(rt: Runtime): Conv2dVariant {
   const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
