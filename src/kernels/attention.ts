@@ -28,7 +28,14 @@ export interface AttentionOptions {
   variant?: AttentionVariant;
 }
 
-const INVOCATIONS = 64;
+/**
+ * Invocations per workgroup. The 8-query kernels take 16 (128 queries per workgroup), which loads
+ * keys no more often than 64 would (each subgroup walks the keys once either way) but balances
+ * the CPU threads better and wastes fewer queries past T: T = 343, looped 31 GFLOP/s at 16
+ * against 23 at 64 (the shuffle kernel 26); SwiftShader, unrolled 8.5 against 6.0. At T = 919
+ * both sizes run alike.
+ */
+const INVOCATIONS: Record<AttentionVariant, number> = { tiled: 64, subgroup: 64, subgroup4: 64, unrolled: 16, looped: 16 };
 const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2, unrolled: 8, looped: 8 };
 const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup', unrolled: 'attention_unrolled', looped: 'attention_looped' };
 /** 'subgroup4' is the subgroup kernel with 4-key tiles, for 4-lane subgroups (lavapipe at LP_NATIVE_VECTOR_WIDTH=128). */
@@ -43,9 +50,9 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
   const shuffled: AttentionVariant[] = [...(min >= 8 && min % 8 === 0 ? (['subgroup'] as const) : []), ...(min >= 4 && min % 4 === 0 ? (['subgroup4'] as const) : [])];
   // On GPUs the workgroup-memory layout is the textbook one (8 queries' registers per invocation
   // would spill). Each CPU adapter gets its own 8-query kernel, T = 919 (bench/kernels/attention.ts):
-  // lavapipe (architecture 'software') the looped one, 20-31 GFLOP/s against the shuffle kernels'
-  // 15-17 and tiled's 3; SwiftShader ('swiftshader', 4 lanes) the unrolled one, 4.5-6 against
-  // tiled's 0.5, subgroup4's 0.3 and the looped kernel's 2.1. Each is offered on its own adapter
+  // lavapipe (architecture 'software') the looped one, 36 GFLOP/s against the shuffle kernels'
+  // 29 and tiled's 4; SwiftShader ('swiftshader', 4 lanes) the unrolled one, 8.5 against tiled's
+  // 0.7, subgroup4's 0.3 and the looped kernel's 2.1 (interleaved, quiet host). Each is offered on its own adapter
   // only (elsewhere it loses to the default), and the tests run every variant offered.
   const arch = rt.adapter.architecture;
   if (arch === 'software') return [...(min >= 4 ? (['looped'] as const) : []), ...shuffled, 'tiled'];
@@ -53,19 +60,9 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
   return ['tiled', ...shuffled];
 }
 
-/**
- * The looped kernel takes 512 queries per workgroup; with fewer than 768 the waste (and fewer
- * workgroups than threads) outweighs its speed, and the shuffle kernel's 128 do better. lavapipe,
- * interleaved (bench/kernels/attention.ts): T = 343 looped 0.87× subgroup's rate, T = 919 1.18×.
- * The last MUSIQ block (one query) takes the shuffle kernel too.
- */
-function defaultVariant(supported: AttentionVariant[], Q: number): AttentionVariant {
-  return supported[0] === 'looped' && Q < 768 && supported.length > 1 ? supported[1] : supported[0];
-}
-
 /** What attention() allocates and dispatches for Q queries: the output only, so memory is O(T). */
 export function attentionPlan(Q: number, heads: number, headDim: number, variant: AttentionVariant): { outBytes: number; workgroups: [number, number] } {
-  return { outBytes: Q * heads * headDim * 4, workgroups: [Math.ceil(Q / (INVOCATIONS * QUERIES_PER_INVOCATION[variant])), heads] };
+  return { outBytes: Q * heads * headDim * 4, workgroups: [Math.ceil(Q / (INVOCATIONS[variant] * QUERIES_PER_INVOCATION[variant])), heads] };
 }
 
 /**
@@ -88,7 +85,7 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
   const Q = opts.queries ?? T;
   if (!Number.isInteger(Q) || Q < 0 || Q > T) throw new MusiqError(`attention: queries must be an integer in [0, ${T}], got ${Q}`);
   const supported = attentionVariants(rt);
-  const variant = opts.variant ?? defaultVariant(supported, Q);
+  const variant = opts.variant ?? supported[0];
   if (!supported.includes(variant)) throw new MusiqError(`attention: variant "${variant}" is not available on ${rt.adapterName}`);
   const plan = attentionPlan(Q, H, Dh, variant);
   const out = (opts.out ?? rt.empty([Q, D])) as Tensor<'f32'>;
@@ -98,7 +95,7 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
     kernel: KERNEL[variant],
     includes: INCLUDES[variant],
     // The 8-query kernels take the head dim as a uniform (its last field): one pipeline for every head dim.
-    constants: QUERIES_PER_INVOCATION[variant] === 8 ? { QB: INVOCATIONS } : { DH: Dh, QB: INVOCATIONS },
+    constants: QUERIES_PER_INVOCATION[variant] === 8 ? { QB: INVOCATIONS[variant] } : { DH: Dh, QB: INVOCATIONS[variant] },
     uniforms: uniforms([T, H, mask ? (mask.dtype === 'u32' ? 1 : 2) : 0, { f32: Math.sqrt(Dh) }, Q, Dh / 4]),
     // Without a mask the kernels never read binding 2; qkv stands in (read-only aliasing is allowed).
     buffers: [qkv, mask ?? qkv, out],

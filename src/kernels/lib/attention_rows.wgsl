@@ -1,7 +1,7 @@
 // The body shared by attention_unrolled.wgsl and attention_looped.wgsl (read the first's header):
 // the 8-query row state, the 4-key tiles and one step of the streaming softmax. The kernels
 // differ only in how main() walks its 8 rows.
-override QB: u32 = 64u; // invocations per workgroup
+override QB: u32 = 16u; // invocations per workgroup (attention.ts says why 16)
 
 #include "lib/attention_io"
 
