@@ -29,33 +29,27 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let uc = kernelRow(rc, ky);
     let ud = kernelRow(rd, ky);
     for (var t = 0u; t < runLen; t += 4u) {
-      // Steps past the run (kw·cin not a multiple of 4) load zero inputs; their weight rows
-      // are clamped into the tensor.
-      let k = ky * runLen + t;
-      let w0 = wt[min(k, p.kTotal - 1u) * p.cout4 + c];
-      let w1 = wt[min(k + 1u, p.kTotal - 1u) * p.cout4 + c];
-      let w2 = wt[min(k + 2u, p.kTotal - 1u) * p.cout4 + c];
-      let w3 = wt[min(k + 3u, p.kTotal - 1u) * p.cout4 + c];
+      let w = weights4(ky * runLen + t, c);
       let xa = load4(ua, t);
       let xb = load4(ub, t);
       let xc = load4(uc, t);
       let xd = load4(ud, t);
-      a0 += dot4(subgroupBroadcast(xa, 0u), w0, w1, w2, w3);
-      a1 += dot4(subgroupBroadcast(xa, 1u), w0, w1, w2, w3);
-      a2 += dot4(subgroupBroadcast(xa, 2u), w0, w1, w2, w3);
-      a3 += dot4(subgroupBroadcast(xa, 3u), w0, w1, w2, w3);
-      a4 += dot4(subgroupBroadcast(xb, 0u), w0, w1, w2, w3);
-      a5 += dot4(subgroupBroadcast(xb, 1u), w0, w1, w2, w3);
-      a6 += dot4(subgroupBroadcast(xb, 2u), w0, w1, w2, w3);
-      a7 += dot4(subgroupBroadcast(xb, 3u), w0, w1, w2, w3);
-      a8 += dot4(subgroupBroadcast(xc, 0u), w0, w1, w2, w3);
-      a9 += dot4(subgroupBroadcast(xc, 1u), w0, w1, w2, w3);
-      a10 += dot4(subgroupBroadcast(xc, 2u), w0, w1, w2, w3);
-      a11 += dot4(subgroupBroadcast(xc, 3u), w0, w1, w2, w3);
-      a12 += dot4(subgroupBroadcast(xd, 0u), w0, w1, w2, w3);
-      a13 += dot4(subgroupBroadcast(xd, 1u), w0, w1, w2, w3);
-      a14 += dot4(subgroupBroadcast(xd, 2u), w0, w1, w2, w3);
-      a15 += dot4(subgroupBroadcast(xd, 3u), w0, w1, w2, w3);
+      a0 += dot4(subgroupBroadcast(xa, 0u), w);
+      a1 += dot4(subgroupBroadcast(xa, 1u), w);
+      a2 += dot4(subgroupBroadcast(xa, 2u), w);
+      a3 += dot4(subgroupBroadcast(xa, 3u), w);
+      a4 += dot4(subgroupBroadcast(xb, 0u), w);
+      a5 += dot4(subgroupBroadcast(xb, 1u), w);
+      a6 += dot4(subgroupBroadcast(xb, 2u), w);
+      a7 += dot4(subgroupBroadcast(xb, 3u), w);
+      a8 += dot4(subgroupBroadcast(xc, 0u), w);
+      a9 += dot4(subgroupBroadcast(xc, 1u), w);
+      a10 += dot4(subgroupBroadcast(xc, 2u), w);
+      a11 += dot4(subgroupBroadcast(xc, 3u), w);
+      a12 += dot4(subgroupBroadcast(xd, 0u), w);
+      a13 += dot4(subgroupBroadcast(xd, 1u), w);
+      a14 += dot4(subgroupBroadcast(xd, 2u), w);
+      a15 += dot4(subgroupBroadcast(xd, 3u), w);
     }
   }
   if (col >= p.cout4) { return; }

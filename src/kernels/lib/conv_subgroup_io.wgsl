@@ -50,9 +50,19 @@ fn load4(u: Run, t: u32) -> vec4f {
   return vec4f(load(u, t), load(u, t + 1u), load(u, t + 2u), load(u, t + 3u));
 }
 
+// Weight rows k..k+3 of output-channel vec4 c. Steps past the run (kw·cin not a multiple of 4)
+// load zero inputs; their weight rows are clamped into the tensor.
+struct Weights4 { w0: vec4f, w1: vec4f, w2: vec4f, w3: vec4f }
+
+fn weights4(k: u32, c: u32) -> Weights4 {
+  let last = p.kTotal - 1u;
+  return Weights4(wt[min(k, last) * p.cout4 + c], wt[min(k + 1u, last) * p.cout4 + c],
+                  wt[min(k + 2u, last) * p.cout4 + c], wt[min(k + 3u, last) * p.cout4 + c]);
+}
+
 // Σ_j v[j]·w_j: 4 K steps of one pixel into a vec4 of 4 output channels.
-fn dot4(v: vec4f, w0: vec4f, w1: vec4f, w2: vec4f, w3: vec4f) -> vec4f {
-  return v.x * w0 + v.y * w1 + v.z * w2 + v.w * w3;
+fn dot4(v: vec4f, w: Weights4) -> vec4f {
+  return v.x * w.w0 + v.y * w.w1 + v.z * w.w2 + v.w * w.w3;
 }
 
 fn store(m: u32, c: u32, v: vec4f) {
