@@ -1,11 +1,11 @@
 // The long decoder fuzz run (the suite's decode-fuzz test runs 2 × 20 000): N mutations of every
-// PNG and JPEG seed kind (test/musiq/decode-fuzz-cases.ts), split evenly, each decode checked to
+// PNG and JPEG seed kind (test/image/fuzz-cases.ts), split evenly, each decode checked to
 // throw nothing but a one-line MusiqError. Exits 1 on the first other error, naming the seed, the
 // run number and the mutation, so that it can be replayed with the same --seed.
 // `node --import tsx bench/fuzz-decoders.ts [--runs 200000] [--seed 1]`
-import { decodeImage } from '../src/musiq/decode.ts';
-import { MusiqError } from '../src/runtime/errors.ts';
-import { fuzz, haveCjpeg, jpegSeeds, pngSeeds } from '../test/musiq/decode-fuzz-cases.ts';
+import { decodeImage } from '../src/image/decode.ts';
+import { MusiqError } from '../src/common/errors.ts';
+import { fuzz, haveCjpeg, jpegSeeds, pngSeeds } from '../test/image/fuzz-cases.ts';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(name);

@@ -6,7 +6,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync } fro
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from '../src/npz/crc32.ts';
+import { crc32 } from '../src/common/crc32.ts';
 import { openNpz } from '../src/npz/npz.ts';
 import { bytesSource, type ByteSource } from '../src/npz/source.ts';
 import { fileSource } from '../src/npz/source.node.ts';

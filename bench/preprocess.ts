@@ -3,7 +3,7 @@
 // Prints one line per case: median wall ms of decodeImage and of preprocess over the runs.
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { decodeImage } from '../src/musiq/decode.ts';
+import { decodeImage } from '../src/image/decode.ts';
 import { preprocess } from '../src/musiq/preprocess.ts';
 import { mulberry32 } from '../tools/random.ts';
 

@@ -6,7 +6,7 @@
 // peak GPU memory (e.g. a 12 MP photo with the full-size checkpoint).
 import { createNodeRuntime } from '../src/runtime/gpu.node.ts';
 import { createScorer } from '../src/index.node.ts';
-import type { RgbImage } from '../src/musiq/decode.ts';
+import type { RgbImage } from '../src/image/rgb-image.ts';
 import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
 import { mulberry32 } from '../tools/random.ts';
 

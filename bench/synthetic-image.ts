@@ -1,5 +1,5 @@
 // The benchmarks' input image, made rather than read so a run needs no file.
-import type { RgbImage } from '../src/musiq/decode.ts';
+import type { RgbImage } from '../src/image/rgb-image.ts';
 import { mulberry32 } from '../tools/random.ts';
 
 /** A smooth random image: natural-ish statistics without needing a file. */

@@ -1,5 +1,5 @@
 // Turns the non-path forms of a checkpoint argument into a ByteSource (shared by both runtimes).
-import { MusiqError } from './runtime/errors.ts';
+import { MusiqError } from './common/errors.ts';
 import { blobSource, bytesSource, type ByteSource } from './npz/source.ts';
 import type { CheckpointInput } from './index.ts';
 

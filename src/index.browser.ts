@@ -4,7 +4,8 @@ import { createScorerFrom, reloadable, type Scorer } from './musiq/scorer.ts';
 import { sourceOf } from './checkpoint-input.ts';
 import { localStorageTuneCache } from './kernels/tune.ts';
 import type { CreateScorerOptions } from './index.ts';
-import { MusiqError, lostRuntime } from './runtime/errors.ts';
+import { MusiqError } from './common/errors.ts';
+import { lostRuntime } from './runtime/errors.ts';
 
 export * from './index.ts';
 export { createBrowserRuntime } from './runtime/gpu.browser.ts';

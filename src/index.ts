@@ -3,13 +3,14 @@
 /// <reference types="@webgpu/types" preserve="true" />
 export type { Scorer, ScoreResult, ScoreOptions, Timings, ImageInput, LoadProgress } from './musiq/scorer.ts';
 export type { MusiqDims, Variant } from './musiq/checkpoint.ts';
-export type { RgbImage } from './musiq/decode.ts';
+export type { RgbImage } from './image/rgb-image.ts';
 export type { WeightPrecision } from './musiq/model.ts';
 export type { ByteSource } from './npz/source.ts';
-export { MusiqError, GpuError, NoAdapterError, DeviceLostError } from './runtime/errors.ts';
+export { MusiqError } from './common/errors.ts';
+export { GpuError, NoAdapterError, DeviceLostError } from './runtime/errors.ts';
 
 export { Runtime, Tensor } from './runtime/runtime.ts';
-export { decodeImage } from './musiq/decode.ts';
+export { decodeImage } from './image/decode.ts';
 export { preprocess } from './musiq/preprocess.ts';
 export { scoreFromHead } from './musiq/scorer.ts';
 

@@ -5,7 +5,7 @@
 // before the image's result row, so after a kill it may hold one row more than --out; reopening
 // cuts it back to the result file's count.
 import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import { MusiqError } from '../src/runtime/errors.ts';
+import { MusiqError } from '../src/common/errors.ts';
 import { npyHeader } from '../src/npz/writer.ts';
 import { parseNpyHeader } from '../src/npz/npy.ts';
 

@@ -3,7 +3,7 @@
 // error row, never a hang), then sorted, then cut to one shard.
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { MusiqError } from '../src/runtime/errors.ts';
+import { MusiqError } from '../src/common/errors.ts';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
 

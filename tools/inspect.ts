@@ -2,7 +2,7 @@
 // (no tensor data is read, so it is instant on a 155 MB file).
 import { openCheckpoint, type Checkpoint } from '../src/musiq/checkpoint.ts';
 import { fileSource } from '../src/npz/source.node.ts';
-import { MusiqError } from '../src/runtime/errors.ts';
+import { MusiqError } from '../src/common/errors.ts';
 
 const USAGE = 'usage: musiq inspect <checkpoint.npz> [--json]';
 

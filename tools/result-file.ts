@@ -3,7 +3,7 @@
 // at most one torn last line. Opening an existing file reads what is done (for resume), drops a
 // torn last line, and refuses a file that is not ours rather than appending to or overwriting it.
 import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { MusiqError } from '../src/runtime/errors.ts';
+import { MusiqError } from '../src/common/errors.ts';
 
 export type OutFormat = 'jsonl' | 'csv';
 

@@ -1,7 +1,7 @@
 // `musiq score [options] <image|dir>...`
 import { readFile } from 'node:fs/promises';
 import { createScorer, decodeImage, resolveModel, MODEL_NAMES, type RgbImage, type Scorer, type ScoreResult } from '../src/index.node.ts';
-import { MusiqError } from '../src/runtime/errors.ts';
+import { MusiqError } from '../src/common/errors.ts';
 import { batchProgress, progressBar, mib } from './progress.ts';
 import { fsMessage, isFsError, listInputs, parseShard, shardOf, sortInputs, type Input } from './inputs.ts';
 import { CSV_HEADER, csvLine, formatOf, openResultFile, type OutFormat, type ResultFile, type ResultRow } from './result-file.ts';

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createScorer, resolveModel, MODEL_NAMES, type Scorer } from '../src/index.node.ts';
-import { MusiqError } from '../src/runtime/errors.ts';
+import { MusiqError } from '../src/common/errors.ts';
 import { progressBar, mib } from './progress.ts';
 
 const HELP = `usage: musiq validate [--model <name> | --checkpoint <file.npz>] [--base-url <url>]

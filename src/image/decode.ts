@@ -1,16 +1,11 @@
 // Encoded image bytes → 8-bit RGB, as the original pipeline sees them (spec §2.1): TF's
 // decode_jpeg accepts JPEG and PNG by their magic bytes. We drop alpha and replicate gray to
 // RGB (the original hard-codes 3 channels), and ignore EXIF orientation and ICC profiles as TF does.
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 import { decodePng } from './png.ts';
 import { decodeJpeg } from './jpeg.ts';
+import type { RgbImage } from './rgb-image.ts';
 
-export interface RgbImage {
-  width: number;
-  height: number;
-  /** RGB, 3 bytes per pixel, row-major. */
-  data: Uint8Array;
-}
 
 function startsWith(bytes: Uint8Array, magic: number[], at = 0): boolean {
   return bytes.length >= at + magic.length && magic.every((b, i) => bytes[at + i] === b);

@@ -1,6 +1,6 @@
 // The size guard every decoder runs before allocating pixels, so a forged header gives a clear
 // error instead of an out-of-memory crash.
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 
 /** Decoders refuse images above this many pixels (2^28 ≈ 268 MP, ~805 MB of RGB). */
 export const MAX_PIXELS = 2 ** 28;

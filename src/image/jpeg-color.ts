@@ -10,7 +10,7 @@
 //   rounding biases. Edges replicate the first/last real sample (jdmainct.c points the context
 //   rows above the image at row 0 and below it at the last real row).
 // - jdcolor.c ycc_rgb_convert: 16-bit fixed-point tables, then clamping to [0, 255].
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 
 export type JpegColorSpace = 'gray' | 'ycc' | 'rgb';
 

@@ -1,7 +1,7 @@
 // JPEG entropy-coded data: the bit reader (byte stuffing, markers) and canonical Huffman tables
 // with a 9-bit lookahead (ITU T.81 Annex C and F.2.2). Written here rather than taken from
 // jpeg-js so that truncation and corruption become errors instead of silently decoded zeros.
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 
 const LOOKAHEAD = 9;
 

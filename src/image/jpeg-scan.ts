@@ -2,7 +2,7 @@
 // progressive (DC/AC, first/refinement) Huffman scans with restart intervals (ITU T.81 F.2 and
 // G.1.2). The coefficient arithmetic follows libjpeg's jdhuff.c/jdphuff.c, including JCOEF's
 // 16-bit storage, so that even odd files give the coefficients libjpeg-turbo gives.
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 import { BitReader, type HuffmanTable } from './jpeg-huffman.ts';
 
 /** Zigzag position → natural (row-major) index; 16 extra entries absorb runs past 63 in corrupt data, as libjpeg does. */

@@ -5,8 +5,8 @@
 // written here: jpeg-js uses a float IDCT and box upsampling, up to 94 levels away from libjpeg.
 // Supported: baseline, extended-sequential and progressive Huffman JPEGs with 8-bit samples,
 // 1 (gray) or 3 (YCbCr/RGB) components, any integral sampling factors, restart intervals.
-import { MusiqError } from '../runtime/errors.ts';
-import type { RgbImage } from './decode.ts';
+import { MusiqError } from '../common/errors.ts';
+import type { RgbImage } from './rgb-image.ts';
 import { checkDimensions } from './image-size.ts';
 import { buildHuffmanTable, type HuffmanTable } from './jpeg-huffman.ts';
 import { decodeScan, ZIGZAG_TO_NATURAL, type Component, type Frame } from './jpeg-scan.ts';

@@ -7,10 +7,10 @@
 // - palette: png_set_palette_to_rgb; alpha and tRNS: png_set_strip_alpha (dropped, no compositing);
 // - gray: png_set_gray_to_rgb (replicated).
 import { unzlibSync } from 'fflate';
-import { MusiqError } from '../runtime/errors.ts';
-import type { RgbImage } from './decode.ts';
+import { MusiqError } from '../common/errors.ts';
+import type { RgbImage } from './rgb-image.ts';
 import { checkDimensions } from './image-size.ts';
-import { crc32 } from '../npz/crc32.ts';
+import { crc32 } from '../common/crc32.ts';
 
 /** Channels per pixel for each valid colour type, and the bit depths the PNG spec allows for it. */
 const COLOR_TYPES: Record<number, { channels: number; depths: number[]; label: string }> = {

@@ -1,5 +1,5 @@
 import { uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 
 /**
  * 'tiled': K/V tiles in workgroup memory shared by 64 queries (one per invocation), the

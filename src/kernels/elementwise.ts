@@ -1,5 +1,5 @@
 import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 
 /** y = alpha·a + beta·b over all elements (a, b, y of equal size; y may alias neither). */
 export function axpby(rt: Runtime, a: Tensor, b: Tensor, alpha = 1, beta = 1, y: Tensor = rt.empty(a.shape)): Tensor {

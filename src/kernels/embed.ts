@@ -1,5 +1,5 @@
 import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 
 /**
  * The encoder input [N+1, D] (spec §3.4): row 0 = CLS with no embedding added, row t+1 =

@@ -1,5 +1,5 @@
 import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 
 /** tanh-GELU over every element of x (spec §3.5); `out` must not alias x. */
 export function gelu(rt: Runtime, x: Tensor, out?: Tensor): Tensor<'f32'> {

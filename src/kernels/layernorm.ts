@@ -1,5 +1,5 @@
 import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 
 /**
  * Invocations per row. On CPU implementations each workgroup barrier of the reduction tree

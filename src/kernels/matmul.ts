@@ -4,7 +4,7 @@
 // short autotune picks one per adapter (tuneMatmul) and matmul() uses it, or a per-adapter-kind
 // default before tuning.
 import { uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 import { adapterKey, medianWallMs, type TuneCache } from './tune.ts';
 
 export const MATMUL_VARIANTS = ['naive', 'tiled', 'blocked', 'subgroup', 'subgroup64', 'subgroup4'] as const;

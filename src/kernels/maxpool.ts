@@ -1,6 +1,6 @@
 // Benchmarked per stem stage in bench/kernels/stem.ts (its shapes come from the stage before).
 import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 import { samePadding } from './conv2d.ts';
 
 const WG = 64; // maxpool.wgsl's workgroup size

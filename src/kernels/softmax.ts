@@ -1,6 +1,6 @@
 // Benchmarked beside the token embedding in bench/kernels/embed.ts (the AVA head's 10 logits).
 import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 
 /** Softmax over the last dim of x [R, C] (AVA: probabilities of scores 1..10, spec §3.6). */
 export function softmaxRows(rt: Runtime, x: Tensor): Tensor<'f32'> {

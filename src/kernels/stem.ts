@@ -2,13 +2,39 @@
 // conv_root 7×7/2 → GN → ReLU → max-pool 3×3/2 → bottleneck unit (projection + 1×1, 3×3, 1×1).
 // The 1×1 convs are matmuls over [P·64, cin] (the shared, per-adapter-tuned kernel); tensors are
 // allocated in the shape their consumer reads (2-D for a matmul, [P, …] for a GroupNorm).
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 import type { Runtime, Tensor } from '../runtime/runtime.ts';
-import type { StemWeights } from '../musiq/stem-weights.ts';
 import { conv2d } from './conv2d.ts';
 import { groupNorm } from './groupnorm.ts';
 import { maxPool } from './maxpool.ts';
 import { matmul } from './matmul.ts';
+
+/** GroupNorm parameters, flattened from the checkpoint's (1,1,1,C) to (C,). */
+export interface GroupNormWeights {
+  scale: Tensor;
+  bias: Tensor;
+}
+
+/**
+ * Conv kernels are standardised. The 7×7 and 3×3 ones keep HWIO [kh, kw, cin, cout] (K×N
+ * row-major for the implicit-GEMM conv); the 1×1 ones are plain [cin, cout] matmul weights.
+ */
+export interface StemWeights {
+  stemWidth: number;
+  convRoot: Tensor;
+  gnRoot: GroupNormWeights;
+  /** [W, 4W] */
+  convProj: Tensor;
+  gnProj: GroupNormWeights;
+  /** [W, W] */
+  conv1: Tensor;
+  gn1: GroupNormWeights;
+  conv2: Tensor;
+  gn2: GroupNormWeights;
+  /** [W, 4W] */
+  conv3: Tensor;
+  gn3: GroupNormWeights;
+}
 
 const PATCH = 32;
 const ROOT_EPS = 1e-6; // gn_root: flax.nn's default

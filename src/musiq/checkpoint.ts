@@ -2,7 +2,7 @@
 // rest (optimizer state) is ignored. Model dims come from the tensor shapes, so any checkpoint with
 // the original structure loads; every key and shape is checked up front and all problems are
 // reported in one error. No tensor data is read until `read`.
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 import { openNpz, type Npz, type NpyInfo } from '../npz/npz.ts';
 import type { ByteSource } from '../npz/source.ts';
 

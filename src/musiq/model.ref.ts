@@ -3,7 +3,7 @@
 // Dimensions come from the parameter shapes, so the tiny fixture checkpoints and the full-size ones
 // both work. Input rows are the VALID tokens only (spec §2.9: dropping padding rows is exact, so no
 // attention mask is needed here).
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 
 /** Parameters by key relative to 'opt/target/', e.g. 'embedding/kernel'. `get` may throw or return undefined for a missing key. */
 export interface RefParams { get(key: string): { shape: number[]; data: Float32Array } }

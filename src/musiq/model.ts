@@ -2,10 +2,11 @@
 // head for each image (spec §3). Padding tokens never exist here (spec §2.9), so the encoder
 // runs without a mask.
 import type { Runtime, Tensor } from '../runtime/runtime.ts';
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 import type { Checkpoint, MusiqDims, Variant } from './checkpoint.ts';
 import type { MusiqInput } from './preprocess.ts';
-import { uploadStemWeights, disposeStemWeights, type StemWeights } from './stem-weights.ts';
+import { uploadStemWeights, disposeStemWeights } from './stem-weights.ts';
+import type { StemWeights } from '../kernels/stem.ts';
 import { stem, stemChunkSize } from '../kernels/stem.ts';
 import { matmul } from '../kernels/matmul.ts';
 import { layernorm } from '../kernels/layernorm.ts';

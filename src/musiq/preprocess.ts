@@ -8,8 +8,8 @@
 // - SAME patch padding with the smaller half first, pad value 0 (mid-grey in [-1, 1]);
 // - TF1 legacy nearest-neighbour hash of the patch grid onto a 10×10 table.
 // Padding rows of the original input are omitted (spec §2.9); packOriginal() rebuilds them.
-import { MusiqError } from '../runtime/errors.ts';
-import type { RgbImage } from './decode.ts';
+import { MusiqError } from '../common/errors.ts';
+import type { RgbImage } from '../image/rgb-image.ts';
 
 export const PATCH = 32;
 /** Floats per patch: 32 × 32 × 3 in (y, x, c) order. */

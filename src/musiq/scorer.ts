@@ -2,10 +2,11 @@
 // Platform entry points (src/index.node.ts, src/index.browser.ts) only add how a runtime and
 // a checkpoint's bytes are obtained.
 import type { Runtime } from '../runtime/runtime.ts';
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 import type { ByteSource } from '../npz/source.ts';
 import { openCheckpoint, type MusiqDims, type Variant } from './checkpoint.ts';
-import { decodeImage, type RgbImage } from './decode.ts';
+import { decodeImage } from '../image/decode.ts';
+import type { RgbImage } from '../image/rgb-image.ts';
 import { preprocess } from './preprocess.ts';
 import { MusiqModel, type WeightPrecision } from './model.ts';
 import { tuneMatmul } from '../kernels/matmul.ts';

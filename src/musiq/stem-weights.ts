@@ -1,34 +1,8 @@
 // The ResNet patch stem's weights on the GPU (spec §3.2, §4.2). Every conv kernel is
 // weight-standardised ONCE here on the CPU, so the GPU convs are plain convolutions.
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 import type { Runtime, Tensor } from '../runtime/runtime.ts';
-
-/** GroupNorm parameters, flattened from the checkpoint's (1,1,1,C) to (C,). */
-export interface GroupNormWeights {
-  scale: Tensor;
-  bias: Tensor;
-}
-
-/**
- * Conv kernels are standardised. The 7×7 and 3×3 ones keep HWIO [kh, kw, cin, cout] (K×N
- * row-major for the implicit-GEMM conv); the 1×1 ones are plain [cin, cout] matmul weights.
- */
-export interface StemWeights {
-  stemWidth: number;
-  convRoot: Tensor;
-  gnRoot: GroupNormWeights;
-  /** [W, 4W] */
-  convProj: Tensor;
-  gnProj: GroupNormWeights;
-  /** [W, W] */
-  conv1: Tensor;
-  gn1: GroupNormWeights;
-  conv2: Tensor;
-  gn2: GroupNormWeights;
-  /** [W, 4W] */
-  conv3: Tensor;
-  gn3: GroupNormWeights;
-}
+import type { GroupNormWeights, StemWeights } from '../kernels/stem.ts';
 
 /**
  * StdConv: per output channel, over (kh, kw, cin), w' = (w − mean) / (std + 1e-5) with the

@@ -1,5 +1,5 @@
 // A broken, truncated or foreign .npz/.npy: one line that names the file and what is wrong with it.
-import { MusiqError } from '../runtime/errors.ts';
+import { MusiqError } from '../common/errors.ts';
 
 export class NpzError extends MusiqError {
   override name = 'NpzError';

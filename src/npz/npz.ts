@@ -1,7 +1,7 @@
 // A NumPy .npz (zip of .npy members) read by offsets: opening it reads the central directory and
 // each member's headers, never tensor data; `read` fetches one member, checks its CRC and decodes it.
 import { Inflate, inflateSync } from 'fflate';
-import { crc32 } from './crc32.ts';
+import { crc32 } from '../common/crc32.ts';
 import { NpzError, quote } from './errors.ts';
 import { decodeNpy, dtypeOf, npyHeaderLength, parseNpyHeader, NPY_PREAMBLE, type DType, type NdData } from './npy.ts';
 import type { ByteSource } from './source.ts';

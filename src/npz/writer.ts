@@ -3,8 +3,8 @@
 // (numpy opens every member with force_zip64), central directory with plain 32-bit sizes.
 // Members are produced lazily, one at a time, so a 300 MB file can stream to disk.
 import { deflateSync } from 'fflate';
-import { crc32 } from './crc32.ts';
-import { MusiqError } from '../runtime/errors.ts';
+import { crc32 } from '../common/crc32.ts';
+import { MusiqError } from '../common/errors.ts';
 
 export interface NpyMember {
   /** Key without `.npy`, e.g. 'opt/target/head/kernel'. */

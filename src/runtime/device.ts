@@ -1,5 +1,6 @@
 // Getting a GPUDevice with the limits and features MUSIQ wants, on any WebGPU implementation.
-import { MusiqError, NoAdapterError } from './errors.ts';
+import { MusiqError } from '../common/errors.ts';
+import { NoAdapterError } from './errors.ts';
 
 export interface AdapterDescription {
   vendor: string;

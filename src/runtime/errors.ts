@@ -1,7 +1,5 @@
-// Errors a user can act on. `MusiqError` messages are one line, fit for a CLI.
-export class MusiqError extends Error {
-  override name = 'MusiqError';
-}
+// The GPU's own errors; each is a MusiqError, so a CLI prints it as one line.
+import { MusiqError } from '../common/errors.ts';
 
 /** A GPU validation/out-of-memory/internal error, attributed to the kernel that caused it. */
 export class GpuError extends MusiqError {

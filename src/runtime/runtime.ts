@@ -1,7 +1,8 @@
 // The whole GPU layer MUSIQ needs: tensors on pooled buffers, cached pipelines, dispatches
 // batched into few submits, readback, per-dispatch timing, and errors that name the kernel.
 import { openDevice, adapterLabel, type AdapterDescription } from './device.ts';
-import { DeviceLostError, GpuError, MusiqError } from './errors.ts';
+import { MusiqError } from '../common/errors.ts';
+import { DeviceLostError, GpuError } from './errors.ts';
 import { shaderSource } from './shaders.ts';
 
 /** 'f16': IEEE half bit patterns (Uint16Array on the CPU side; kernels read them with `enable f16`). */

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as zlib from 'node:zlib';
-import { crc32 } from '../../src/npz/crc32.ts';
+import { crc32 } from '../../src/common/crc32.ts';
 import { mulberry32 } from '../../tools/random.ts';
 
 test('check value of "123456789" is 0xCBF43926', () => {

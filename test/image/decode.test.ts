@@ -4,10 +4,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
-import { decodeImage } from '../../src/musiq/decode.ts';
+import { decodeImage } from '../../src/image/decode.ts';
 import { preprocess } from '../../src/musiq/preprocess.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
-import { writePng } from './decode-png-writer.ts';
+import { MusiqError } from '../../src/common/errors.ts';
+import { writePng } from './png-writer.ts';
 
 const ascii = (s: string) => new Uint8Array([...s].map((c) => c.charCodeAt(0)));
 

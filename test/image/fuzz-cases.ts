@@ -1,4 +1,4 @@
-// Seeds and mutations for fuzzing the image decoders (test/musiq/decode-fuzz.test.ts runs a few
+// Seeds and mutations for fuzzing the image decoders (test/image/fuzz.test.ts runs a few
 // thousand in the suite, bench/fuzz-decoders.ts the long run). Seeds are small (≤ 64×64) valid
 // files of every kind the decoders take; mutations are structure-aware, because random bytes
 // mostly die at the first check (PNG's CRCs, JPEG's marker lengths) and never reach the deep code.
@@ -6,9 +6,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from '../../src/npz/crc32.ts';
+import { crc32 } from '../../src/common/crc32.ts';
 import { mulberry32 } from '../../tools/random.ts';
-import { CHANNELS, writePng, type PngSpec } from './decode-png-writer.ts';
+import { CHANNELS, writePng, type PngSpec } from './png-writer.ts';
 
 export interface Seed {
   name: string;

@@ -4,9 +4,9 @@
 // decode must take under 2 s. bench/fuzz-decoders.ts is the long run (≥ 100 000 mutations).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeImage } from '../../src/musiq/decode.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
-import { fuzz, haveCjpeg, jpegSeeds, pngSeeds, type FuzzResult } from './decode-fuzz-cases.ts';
+import { decodeImage } from '../../src/image/decode.ts';
+import { MusiqError } from '../../src/common/errors.ts';
+import { fuzz, haveCjpeg, jpegSeeds, pngSeeds, type FuzzResult } from './fuzz-cases.ts';
 
 const isMusiq = (e: unknown): e is Error => e instanceof MusiqError;
 

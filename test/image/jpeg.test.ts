@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeJpeg } from '../../src/musiq/jpeg.ts';
-import { decodeImage } from '../../src/musiq/decode.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
+import { decodeJpeg } from '../../src/image/jpeg.ts';
+import { decodeImage } from '../../src/image/decode.ts';
+import { MusiqError } from '../../src/common/errors.ts';
 import { mulberry32 } from '../../tools/random.ts';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/images/${name}`, import.meta.url)));

@@ -5,10 +5,10 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { zlibSync } from 'fflate';
-import { decodePng } from '../../src/musiq/png.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
+import { decodePng } from '../../src/image/png.ts';
+import { MusiqError } from '../../src/common/errors.ts';
 import { mulberry32 } from '../../tools/random.ts';
-import { CHANNELS, chunk, concat, ihdr, SIGNATURE, writePng, type PngSpec } from './decode-png-writer.ts';
+import { CHANNELS, chunk, concat, ihdr, SIGNATURE, writePng, type PngSpec } from './png-writer.ts';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/images/${name}`, import.meta.url)));
 

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { gpu, subgroupSkip } from '../gpu.ts';
 import { attention, attentionPlan, attentionVariants, type AttentionVariant } from '../../src/kernels/attention.ts';
 import { attentionRef } from '../../src/kernels/attention.ref.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
+import { MusiqError } from '../../src/common/errors.ts';
 import type { Runtime, Tensor } from '../../src/runtime/runtime.ts';
 import { mulberry32, randomArray } from '../../tools/random.ts';
 

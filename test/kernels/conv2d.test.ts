@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { gpu, subgroupSkip } from '../gpu.ts';
 import { CONV2D_VARIANTS, conv2d, conv2dVariant } from '../../src/kernels/conv2d.ts';
 import { conv2dRef } from '../../src/kernels/conv2d.ref.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
+import { MusiqError } from '../../src/common/errors.ts';
 import { randomArray } from '../../tools/random.ts';
 
 const U = 2 ** -24; // f32 unit roundoff

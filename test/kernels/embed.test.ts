@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { gpu } from '../gpu.ts';
 import { checkTokenIds, embedTokens } from '../../src/kernels/embed.ts';
 import { embedTokensRef } from '../../src/kernels/embed.ref.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
+import { MusiqError } from '../../src/common/errors.ts';
 import { mulberry32, randomArray } from '../../tools/random.ts';
 
 async function run(N: number, D: number, S: number, spatial: Uint32Array, scaleIds: Uint32Array) {

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { gpu } from '../gpu.ts';
 import { gelu } from '../../src/kernels/gelu.ts';
 import { geluRef } from '../../src/kernels/gelu.ref.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
+import { MusiqError } from '../../src/common/errors.ts';
 import { randomArray } from '../../tools/random.ts';
 
 const EPS = 2 ** -24;

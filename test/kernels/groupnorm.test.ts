@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { gpu } from '../gpu.ts';
 import { groupNorm } from '../../src/kernels/groupnorm.ts';
 import { groupNormRef } from '../../src/kernels/groupnorm.ref.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
+import { MusiqError } from '../../src/common/errors.ts';
 import { randomArray } from '../../tools/random.ts';
 
 const U = 2 ** -24;

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { gpu } from '../gpu.ts';
 import { layernorm } from '../../src/kernels/layernorm.ts';
 import { layernormRef } from '../../src/kernels/layernorm.ref.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
+import { MusiqError } from '../../src/common/errors.ts';
 import { randomArray } from '../../tools/random.ts';
 
 const EPS = 2 ** -24;

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { gpu, subgroupSkip } from '../gpu.ts';
 import { matmul, matmulVariant, matmulVariantsFor, setMatmulVariant, tuneMatmul, MATMUL_VARIANTS, type MatmulOptions } from '../../src/kernels/matmul.ts';
 import { matmulRef } from '../../src/kernels/matmul.ref.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
+import { MusiqError } from '../../src/common/errors.ts';
 import type { Runtime, Tensor } from '../../src/runtime/runtime.ts';
 import { adapterKey, type TuneCache } from '../../src/kernels/tune.ts';
 import { defaultTunePath, fileTuneCache } from '../../src/kernels/tune-cache.node.ts';

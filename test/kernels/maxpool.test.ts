@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { gpu } from '../gpu.ts';
 import { maxPool } from '../../src/kernels/maxpool.ts';
 import { maxPoolRef } from '../../src/kernels/maxpool.ref.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
+import { MusiqError } from '../../src/common/errors.ts';
 import { randomArray } from '../../tools/random.ts';
 
 type Case = [p: number, h: number, w: number, c: number, k: number, stride: number];

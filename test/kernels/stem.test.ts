@@ -4,7 +4,7 @@ import { gpu } from '../gpu.ts';
 import { stem, stemChunkSize } from '../../src/kernels/stem.ts';
 import { stemRef } from '../../src/kernels/stem.ref.ts';
 import { disposeStemWeights, standardizeConv, stemKeyShapes, uploadStemWeights } from '../../src/musiq/stem-weights.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
+import { MusiqError } from '../../src/common/errors.ts';
 import { randomArray } from '../../tools/random.ts';
 import { readFileSync } from 'node:fs';
 import { openNpz } from '../../src/npz/npz.ts';

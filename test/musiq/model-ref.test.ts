@@ -6,9 +6,9 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { openNpz, type Npz } from '../../src/npz/npz.ts';
 import { bytesSource } from '../../src/npz/source.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
+import { MusiqError } from '../../src/common/errors.ts';
 import { referenceForward, scoreFromLogits, type RefInput, type RefParams } from '../../src/musiq/model.ref.ts';
-import { decodeImage } from '../../src/musiq/decode.ts';
+import { decodeImage } from '../../src/image/decode.ts';
 import { preprocess } from '../../src/musiq/preprocess.ts';
 import { mulberry32, randomArray } from '../../tools/random.ts';
 

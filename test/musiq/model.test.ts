@@ -8,11 +8,11 @@ import { gpu } from '../gpu.ts';
 import { createScorer } from '../../src/index.node.ts';
 import { openCheckpoint } from '../../src/musiq/checkpoint.ts';
 import { bytesSource } from '../../src/npz/source.ts';
-import { decodeImage } from '../../src/musiq/decode.ts';
+import { decodeImage } from '../../src/image/decode.ts';
 import { preprocess } from '../../src/musiq/preprocess.ts';
 import { referenceForward, type RefParams } from '../../src/musiq/model.ref.ts';
 import { writeSyntheticCheckpoint } from '../../tools/write-checkpoint.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
+import { MusiqError } from '../../src/common/errors.ts';
 import { f16Value, toF16 } from '../../src/runtime/f16.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));

@@ -3,13 +3,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { decodeImage, type RgbImage } from '../../src/musiq/decode.ts';
+import { decodeImage } from '../../src/image/decode.ts';
+import type { RgbImage } from '../../src/image/rgb-image.ts';
 import {
   gaussianResize, gaussianSpans, hashIndex, packOriginal, preprocess, resizedSize, roundHalfEven, PACKED_WIDTH, PATCH_VALUES,
 } from '../../src/musiq/preprocess.ts';
 import { openNpz } from '../../src/npz/npz.ts';
 import { bytesSource } from '../../src/npz/source.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
+import { MusiqError } from '../../src/common/errors.ts';
 import { maxAbsDiff, mulberry32 } from '../../tools/random.ts';
 
 const file = (path: string) => new Uint8Array(readFileSync(new URL(`../fixtures/${path}`, import.meta.url)));

@@ -8,7 +8,7 @@ import { checkpointKeys, openCheckpoint, CheckpointError, type MusiqDims } from 
 import { bytesSource } from '../../src/npz/source.ts';
 import { writeNpz, type NpyMember } from '../../src/npz/writer.ts';
 import { CONFIGS, syntheticMembers } from '../../tools/write-checkpoint.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
+import { MusiqError } from '../../src/common/errors.ts';
 import { rejects } from './util.ts';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(fileURLToPath(new URL(`../fixtures/checkpoints/${name}`, import.meta.url))));

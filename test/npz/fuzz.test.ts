@@ -10,7 +10,7 @@ import { openNpz } from '../../src/npz/npz.ts';
 import { bytesSource } from '../../src/npz/source.ts';
 import { writeNpz } from '../../src/npz/writer.ts';
 import { MAX_DEFLATE_RATIO } from '../../src/npz/zip.ts';
-import { MusiqError } from '../../src/runtime/errors.ts';
+import { MusiqError } from '../../src/common/errors.ts';
 import { mulberry32 } from '../../tools/random.ts';
 
 const dir = fileURLToPath(new URL('../fixtures/npz/', import.meta.url));

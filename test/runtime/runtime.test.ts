@@ -2,11 +2,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { gpu } from './gpu.ts';
-import { GpuError } from '../src/runtime/errors.ts';
-import { openDevice } from '../src/runtime/device.ts';
-import { createNodeRuntime } from '../src/runtime/gpu.node.ts';
-import { axpby } from '../src/kernels/elementwise.ts';
+import { gpu } from '../gpu.ts';
+import { GpuError } from '../../src/runtime/errors.ts';
+import { openDevice } from '../../src/runtime/device.ts';
+import { createNodeRuntime } from '../../src/runtime/gpu.node.ts';
+import { axpby } from '../../src/kernels/elementwise.ts';
 
 test('adapter is real: not the null backend, has a description', async () => {
   const rt = await gpu();
@@ -115,7 +115,7 @@ test("Dawn's null backend is refused: it looks like an adapter but runs nothing"
 });
 
 test('a script that uses the runtime exits promptly after its work', () => {
-  const script = fileURLToPath(new URL('./fixtures/exit-promptly.ts', import.meta.url));
+  const script = fileURLToPath(new URL('../fixtures/exit-promptly.ts', import.meta.url));
   const t0 = Date.now();
   const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 });
   const total = Date.now() - t0;
