@@ -1,7 +1,7 @@
 // GPU timestamps of one image's dispatches summed per kernel group, with the group's GFLOP/s
 // where the dispatch labels carry the shape (matmul M×K×N, attention Q×T×H×Dh, conv2d …px).
 // Matmul is also split by K×N, because the four MUSIQ shapes reach different speeds.
-import type { KernelTiming } from '../src/runtime/runtime.ts';
+import type { KernelTiming } from '../src/runtime/timing.ts';
 
 export interface GroupTime {
   group: string;

@@ -9,7 +9,8 @@ export type { ByteSource } from './npz/source.ts';
 export { MusiqError } from './common/errors.ts';
 export { GpuError, NoAdapterError, DeviceLostError } from './runtime/errors.ts';
 
-export { Runtime, Tensor } from './runtime/runtime.ts';
+export { Runtime } from './runtime/runtime.ts';
+export { Tensor } from './runtime/tensor.ts';
 export { decodeImage } from './image/decode.ts';
 export { preprocess } from './musiq/preprocess.ts';
 export { scoreFromHead } from './musiq/scorer.ts';

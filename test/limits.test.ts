@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createNodeRuntime, createScorer, MusiqError } from '../src/index.node.ts';
-import { checkFits } from '../src/runtime/runtime.ts';
+import { checkFits } from '../src/runtime/pool.ts';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const expected = JSON.parse(readFileSync(fixtures + 'expected/tiny_koniq_s0.json', 'utf8')) as { results: { image: string; score: number }[] };

@@ -1,7 +1,8 @@
 // The patch stem at the real width (W = 64) on P patches: every stage on its own, then the whole
 // stem, with GFLOP/s for the convolutions and the total (≈ 7.13 M MACs per patch, spec §3.8).
 import { gflops, timeGpu, type KernelBench, type Measurement } from '../harness.ts';
-import type { Runtime, Tensor } from '../../src/runtime/runtime.ts';
+import type { Runtime } from '../../src/runtime/runtime.ts';
+import type { Tensor } from '../../src/runtime/tensor.ts';
 import { CONV2D_VARIANTS, conv2d, conv2dVariant } from '../../src/kernels/conv2d.ts';
 import { matmul, matmulVariant } from '../../src/kernels/matmul.ts';
 import { groupNorm } from '../../src/kernels/groupnorm.ts';

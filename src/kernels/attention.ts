@@ -1,4 +1,6 @@
-import { uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
+import { uniforms } from '../runtime/uniforms.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
 
 /**

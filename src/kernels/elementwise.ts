@@ -1,4 +1,6 @@
-import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
+import { grid, uniforms } from '../runtime/uniforms.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
 
 /** y = alpha·a + beta·b over all elements (a, b, y of equal size; y may alias neither). */

@@ -3,7 +3,9 @@
 // way. Several kernels compute the same thing; which is fastest depends on the adapter, so a
 // short autotune picks one per adapter (tuneMatmul) and matmul() uses it, or a per-adapter-kind
 // default before tuning.
-import { uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
+import { uniforms } from '../runtime/uniforms.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
 import { adapterKey, medianWallMs, type TuneCache } from './tune.ts';
 

@@ -1,5 +1,7 @@
 // Benchmarked per stem stage in bench/kernels/stem.ts (its shapes come from the stage before).
-import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
+import { grid, uniforms } from '../runtime/uniforms.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
 import { samePadding } from './conv2d.ts';
 

@@ -1,5 +1,7 @@
 // Benchmarked beside the token embedding in bench/kernels/embed.ts (the AVA head's 10 logits).
-import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
+import { grid, uniforms } from '../runtime/uniforms.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
 
 /** Softmax over the last dim of x [R, C] (AVA: probabilities of scores 1..10, spec §3.6). */

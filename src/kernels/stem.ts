@@ -3,7 +3,8 @@
 // The 1×1 convs are matmuls over [P·64, cin] (the shared, per-adapter-tuned kernel); tensors are
 // allocated in the shape their consumer reads (2-D for a matmul, [P, …] for a GroupNorm).
 import { MusiqError } from '../common/errors.ts';
-import type { Runtime, Tensor } from '../runtime/runtime.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { Tensor } from '../runtime/tensor.ts';
 import { conv2d } from './conv2d.ts';
 import { groupNorm } from './groupnorm.ts';
 import { maxPool } from './maxpool.ts';

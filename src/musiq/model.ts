@@ -1,7 +1,8 @@
 // MUSIQ on the GPU: weights uploaded once per checkpoint, then stem → embedding → encoder →
 // head for each image (spec §3). Padding tokens never exist here (spec §2.9), so the encoder
 // runs without a mask.
-import type { Runtime, Tensor } from '../runtime/runtime.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
 import type { Checkpoint, MusiqDims, Variant } from './checkpoint.ts';
 import type { MusiqInput } from './preprocess.ts';

@@ -1,7 +1,8 @@
 // The ResNet patch stem's weights on the GPU (spec §3.2, §4.2). Every conv kernel is
 // weight-standardised ONCE here on the CPU, so the GPU convs are plain convolutions.
 import { MusiqError } from '../common/errors.ts';
-import type { Runtime, Tensor } from '../runtime/runtime.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { Tensor } from '../runtime/tensor.ts';
 import type { GroupNormWeights, StemWeights } from '../kernels/stem.ts';
 
 /**

@@ -1,52 +1,15 @@
-// The whole GPU layer MUSIQ needs: tensors on pooled buffers, cached pipelines, dispatches
-// batched into few submits, readback, per-dispatch timing, and errors that name the kernel.
+// The GPU layer MUSIQ needs, assembled: tensors on pooled buffers (pool.ts), cached pipelines
+// (pipelines.ts), dispatches batched into few submits, readback, per-dispatch timing (timing.ts),
+// and errors that name the kernel (error-scopes.ts).
 import { openDevice, adapterLabel, type AdapterDescription } from './device.ts';
 import { MusiqError } from '../common/errors.ts';
 import { DeviceLostError, GpuError } from './errors.ts';
-import { shaderSource } from './shaders.ts';
-
-/** 'f16': IEEE half bit patterns (Uint16Array on the CPU side; kernels read them with `enable f16`). */
-export type DType = 'f32' | 'u32' | 'i32' | 'f16';
-type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D extends 'u32' ? Uint32Array : D extends 'f16' ? Uint16Array : Int32Array;
-
-/** Buffer bytes for `size` values: 4-byte multiples, as bindings and copies need. */
-function bytesFor(size: number, dtype: DType): number {
-  return dtype === 'f16' ? Math.ceil(size / 2) * 4 : size * 4;
-}
-
-const BUFFER_USAGE = 0x80 /* STORAGE */ | 0x4 /* COPY_SRC */ | 0x8; /* COPY_DST */
-const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment is at most 256 everywhere
-const UNIFORM_CHUNK = 64 * 1024;
-const MAX_QUERIES = 2048; // timestamp pairs per flush when profiling
-
-export class Tensor<D extends DType = DType> {
-  #buffer: GPUBuffer | undefined;
-  readonly size: number;
-  constructor(
-    private readonly rt: Runtime,
-    buffer: GPUBuffer,
-    readonly shape: readonly number[],
-    readonly dtype: D,
-  ) {
-    this.#buffer = buffer;
-    this.size = shape.reduce((a, b) => a * b, 1);
-  }
-  get buffer(): GPUBuffer {
-    if (!this.#buffer) throw new MusiqError('musiq: tensor used after dispose()');
-    return this.#buffer;
-  }
-  get bytes(): number {
-    return bytesFor(this.size, this.dtype);
-  }
-  get disposed(): boolean {
-    return this.#buffer === undefined;
-  }
-  /** Returns the buffer to the pool; it is reused only after the current batch is submitted. */
-  dispose(): void {
-    if (this.#buffer) this.rt.release(this.#buffer);
-    this.#buffer = undefined;
-  }
-}
+import { ErrorScopes } from './error-scopes.ts';
+import { PipelineCache } from './pipelines.ts';
+import { BufferPool, type MemoryStats } from './pool.ts';
+import { Profiler, type KernelTiming } from './timing.ts';
+import { Tensor, bytesFor, type DType, type TypedArrayFor } from './tensor.ts';
+import { UniformArena } from './uniforms.ts';
 
 export interface Dispatch {
   /** Kernel file name in src/kernels without `.wgsl`. */
@@ -68,32 +31,6 @@ export interface Dispatch {
   label?: string;
 }
 
-export interface KernelTiming {
-  label: string;
-  ms: number;
-}
-
-interface PendingScope {
-  label: string;
-  error: Promise<GPUError | null>;
-}
-
-/** Rounds a byte size up so buffers of near sizes (sequence lengths vary per image) share a pool bucket. */
-function bucket(bytes: number): number {
-  const b = Math.max(256, bytes);
-  const step = Math.max(256, 2 ** Math.floor(Math.log2(b)) / 8);
-  return Math.ceil(b / step) * step;
-}
-
-/** A tensor the adapter cannot bind is a one-line error naming the limit, before any GPU call. */
-export function checkFits(bytes: number, size: number, limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>): void {
-  for (const name of ['maxStorageBufferBindingSize', 'maxBufferSize'] as const) {
-    if (size > limits[name]) {
-      throw new MusiqError(`musiq: a ${(bytes / 2 ** 20).toFixed(1)} MiB tensor exceeds this adapter's ${name} of ${limits[name]} bytes (${(limits[name] / 2 ** 20).toFixed(0)} MiB)`);
-    }
-  }
-}
-
 export interface RuntimeOptions {
   gpu: GPU | undefined;
   /** Time every dispatch with timestamp queries (when the adapter has them). */
@@ -107,35 +44,15 @@ export class Runtime {
   readonly adapter: AdapterDescription;
   readonly features: Set<string>;
   readonly limits: GPUSupportedLimits;
-  #free = new Map<number, GPUBuffer[]>(); // reusable now, by size
-  #freeSince = new Map<GPUBuffer, number>(); // the epoch each free buffer was last given back in
-  #freeBytes = 0;
-  #released: GPUBuffer[] = []; // freed since the last submit: the pending batch may still read them
-  #releasedBytes = 0;
-  #bytesLive = 0;
-  #bytesPeak = 0;
-  #bytesAllocated = 0;
-  #bytesAllocatedPeak = 0;
-  // An epoch ends at each trim() (a scorer calls it after each image). Per epoch: the working set,
-  // the live bytes above the epoch's low-water mark (what was live throughout: the weights).
-  #epoch = 0;
-  #epochLow = 0;
-  #epochHigh = 0;
-  #recentSets: number[] = [];
-  #pipelines = new Map<string, GPUComputePipeline>();
+  readonly #pool: BufferPool;
+  readonly #scopes: ErrorScopes;
+  readonly #pipelines: PipelineCache;
+  readonly #uniforms: UniformArena;
+  readonly #profiler: Profiler | undefined;
   #encoder: GPUCommandEncoder | undefined;
   #pass: GPUComputePassEncoder | undefined;
   #batchLabels: string[] = [];
-  #uniformChunks: { buffer: GPUBuffer; data: Uint8Array; used: number }[] = [];
-  #uniformFree: GPUBuffer[] = []; // uniform chunks are not storage buffers: never mix them into #free
-  #uniformReleased: GPUBuffer[] = [];
-  #scopes: PendingScope[] = [];
-  #uncaptured: string[] = [];
   #lost: string | undefined;
-  #profile: boolean;
-  #querySet: GPUQuerySet | undefined;
-  #queryLabels: string[] = [];
-  #timingReads: Promise<KernelTiming[]>[] = [];
   #destroyed = false;
 
   private constructor(handle: Awaited<ReturnType<typeof openDevice>>, profile: boolean) {
@@ -143,12 +60,13 @@ export class Runtime {
     this.adapter = handle.adapter;
     this.features = handle.features;
     this.limits = handle.device.limits;
-    this.#profile = profile && this.features.has('timestamp-query');
+    this.#pool = new BufferPool(this.device, () => this.flush());
+    this.#scopes = new ErrorScopes(this.device);
+    this.#pipelines = new PipelineCache(this.device, this.#scopes);
+    this.#uniforms = new UniformArena(this.device);
+    this.#profiler = profile && this.features.has('timestamp-query') ? new Profiler(this.device) : undefined;
     this.device.lost.then((info) => {
       if (!this.#destroyed) this.#lost = `${info.reason}: ${info.message}`;
-    });
-    this.device.addEventListener('uncapturederror', (ev) => {
-      this.#uncaptured.push((ev as GPUUncapturedErrorEvent).error.message);
     });
   }
 
@@ -160,7 +78,7 @@ export class Runtime {
     return adapterLabel(this.adapter);
   }
   get profiling(): boolean {
-    return this.#profile;
+    return this.#profiler !== undefined;
   }
   /**
    * GPU memory in bytes: `live` in tensors now, `peak` the most live since creation (or since
@@ -170,110 +88,39 @@ export class Runtime {
    * replace stale ones, so after warm-up allocated stays within the weights + 1.5 × that set
    * (test/memory.test.ts).
    */
-  get memory(): { live: number; peak: number; allocated: number; allocatedPeak: number } {
-    return { live: this.#bytesLive, peak: this.#bytesPeak, allocated: this.#bytesAllocated, allocatedPeak: this.#bytesAllocatedPeak };
+  get memory(): MemoryStats {
+    return this.#pool.memory;
   }
   /** Why the device was lost (e.g. "destroyed: …", "unknown: …"), undefined while it works. */
   get lost(): string | undefined {
     return this.#lost;
   }
   resetPeak(): void {
-    this.#bytesPeak = this.#bytesLive;
-    this.#bytesAllocatedPeak = this.#bytesAllocated;
-  }
-
-  // ---- tensors --------------------------------------------------------------------------
-
-  #acquire(bytes: number): GPUBuffer {
-    this.#checkAlive();
-    const size = bucket(bytes);
-    checkFits(bytes, size, this.limits);
-    let buffer = this.#takeFree(size);
-    if (!buffer && this.#releasedBytes >= size) {
-      // Submitting now makes the freed buffers reusable: a few more submits per image instead of
-      // a pool that holds every tensor an image ever had (what the queue order makes safe: the
-      // submitted reads of a buffer run before any later write to it).
-      this.flush();
-      buffer = this.#takeFree(size);
-    }
-    if (!buffer) {
-      // A new buffer replaces pooled ones left from earlier epochs (other image sizes, which did
-      // not fit): the pool follows the work instead of growing by each new size. Destroying a
-      // buffer that submitted work may still use is safe: WebGPU frees it after that work.
-      this.#evict(size, (since) => since < this.#epoch);
-      buffer = this.device.createBuffer({ size, usage: BUFFER_USAGE });
-      this.#bytesAllocated += size;
-      this.#bytesAllocatedPeak = Math.max(this.#bytesAllocatedPeak, this.#bytesAllocated);
-    }
-    this.#bytesLive += buffer.size;
-    this.#bytesPeak = Math.max(this.#bytesPeak, this.#bytesLive);
-    this.#epochHigh = Math.max(this.#epochHigh, this.#bytesLive);
-    return buffer;
+    this.#pool.resetPeak();
   }
 
   /**
-   * The smallest pooled buffer of at least `size` bytes and at most a quarter more (two buckets
-   * up): images of different sizes then share buffers instead of each keeping its own set.
-   */
-  #takeFree(size: number): GPUBuffer | undefined {
-    let best: number | undefined;
-    for (const [s, list] of this.#free) if (list.length && s >= size && s <= size * 1.25 && (best === undefined || s < best)) best = s;
-    const buffer = best === undefined ? undefined : this.#free.get(best)!.pop()!;
-    if (buffer) {
-      this.#freeBytes -= buffer.size;
-      this.#freeSince.delete(buffer);
-    }
-    return buffer;
-  }
-
-  /**
-   * Ends an epoch (a unit of work such as one image; call it when the work is read back, so no
-   * pooled buffer is in flight): destroys pooled buffers not reused for 8 epochs, then the longest
-   * unused ones until the pool holds at most the largest working set of the last 8 epochs.
-   * A run of small images after a large one thus gives the large one's memory back within 8 images.
+   * Ends a unit of work such as one image (call it when the work is read back): the pool keeps at
+   * most the largest working set of the last 8 units, so memory follows the images.
    */
   trim(): void {
     this.flush();
-    this.#recentSets.push(this.#epochHigh - this.#epochLow);
-    if (this.#recentSets.length > 8) this.#recentSets.shift();
-    this.#epoch++;
-    this.#epochLow = this.#epochHigh = this.#bytesLive;
-    const cap = Math.max(...this.#recentSets);
-    this.#evict(Math.max(0, this.#freeBytes - cap), () => true);
-    this.#evict(Infinity, (since) => since <= this.#epoch - 8);
-  }
-
-  /** Destroys the longest-unused pooled buffers that `may` go, until `bytes` are gone. */
-  #evict(bytes: number, may: (since: number) => boolean): void {
-    if (bytes <= 0 || this.#freeBytes === 0) return;
-    const byAge = [...this.#freeSince].sort((a, b) => a[1] - b[1] || b[0].size - a[0].size);
-    let gone = 0;
-    for (const [buffer, since] of byAge) {
-      if (gone >= bytes || !may(since)) break;
-      const list = this.#free.get(buffer.size)!;
-      list.splice(list.indexOf(buffer), 1);
-      this.#freeSince.delete(buffer);
-      this.#freeBytes -= buffer.size;
-      this.#bytesAllocated -= buffer.size;
-      gone += buffer.size;
-      buffer.destroy();
-    }
+    this.#pool.endEpoch();
   }
 
   /** @internal called by Tensor.dispose */
   release(buffer: GPUBuffer): void {
-    this.#bytesLive -= buffer.size;
-    this.#epochLow = Math.min(this.#epochLow, this.#bytesLive);
-    if (this.#destroyed) return;
-    this.#released.push(buffer);
-    this.#releasedBytes += buffer.size;
+    this.#pool.release(buffer);
   }
+
+  // ---- tensors --------------------------------------------------------------------------
 
   /** Uninitialised tensor (contents are whatever the pooled buffer held). */
   empty<D extends DType = 'f32'>(shape: readonly number[], dtype: D = 'f32' as D): Tensor<D> {
     const size = shape.reduce((a, b) => a * b, 1);
     if (!Number.isInteger(size) || size < 0) throw new MusiqError(`musiq: bad tensor shape [${shape.join(', ')}]`);
-    return new Tensor(this, this.#acquire(bytesFor(size, dtype)), shape, dtype);
+    this.#checkAlive();
+    return new Tensor(this, this.#pool.acquire(bytesFor(size, dtype)), shape, dtype);
   }
 
   upload<D extends DType = 'f32'>(data: TypedArrayFor<D>, shape: readonly number[] = [data.length], dtype: D = 'f32' as D): Tensor<D> {
@@ -300,17 +147,7 @@ export class Runtime {
   // ---- dispatch -------------------------------------------------------------------------
 
   pipeline(kernel: string, entry = 'main', constants: Record<string, number> = {}, includes: Record<string, string> = {}): GPUComputePipeline {
-    const key = `${kernel}:${entry}:${JSON.stringify(constants)}:${JSON.stringify(includes)}`;
-    let p = this.#pipelines.get(key);
-    if (!p) {
-      const label = kernel;
-      this.device.pushErrorScope('validation');
-      const module = this.device.createShaderModule({ label, code: shaderSource(kernel, includes) });
-      p = this.device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint: entry, constants } });
-      this.#scopes.push({ label, error: this.device.popErrorScope() });
-      this.#pipelines.set(key, p);
-    }
-    return p;
+    return this.#pipelines.get(kernel, entry, constants, includes);
   }
 
   dispatch(d: Dispatch): void {
@@ -318,7 +155,7 @@ export class Runtime {
     const label = d.label ?? d.kernel;
     const pipeline = this.pipeline(d.kernel, d.entry, d.constants, d.includes);
     const entries: GPUBindGroupEntry[] = [];
-    if (d.uniforms) entries.push({ binding: 0, resource: this.#uniform(d.uniforms) });
+    if (d.uniforms) entries.push({ binding: 0, resource: this.#uniforms.bind(d.uniforms) });
     const first = entries.length;
     d.buffers.forEach((t, i) => entries.push({ binding: first + i, resource: { buffer: t.buffer, size: Math.max(4, t.bytes) } }));
     const [x, y = 1, z = 1] = d.workgroups;
@@ -326,14 +163,14 @@ export class Runtime {
     if (x > maxWg || y > maxWg || z > maxWg) {
       throw new GpuError(label, `dispatch of ${x}×${y}×${z} workgroups exceeds ${maxWg} per dimension (use grid())`);
     }
-    this.device.pushErrorScope('validation');
-    const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
-    const pass = this.#computePass(label);
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    if (x * y * z > 0) pass.dispatchWorkgroups(x, y, z);
-    if (this.#profile) this.#endPass();
-    this.#scopes.push({ label, error: this.device.popErrorScope() });
+    this.#scopes.run(label, () => {
+      const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
+      const pass = this.#computePass(label);
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      if (x * y * z > 0) pass.dispatchWorkgroups(x, y, z);
+      if (this.#profiler) this.#endPass();
+    });
     this.#batchLabels.push(label);
   }
 
@@ -345,27 +182,23 @@ export class Runtime {
 
   /** Submits everything encoded so far. Errors surface at the next `sync()`/`read()`. */
   flush(): void {
-    if (!this.#encoder) {
-      this.#recycle();
-      return;
+    const encoder = this.#encoder;
+    if (encoder) {
+      this.#endPass();
+      const startTimingRead = this.#profiler?.resolve(encoder);
+      // Encoding errors surface at finish(), and the submit of the invalid buffer raises one more:
+      // both belong to this batch.
+      this.#scopes.run(this.#batchLabels.join(', ') || 'copy', () => {
+        const commands = encoder.finish();
+        this.#uniforms.write();
+        this.device.queue.submit([commands]);
+      });
+      startTimingRead?.();
+      this.#encoder = undefined;
+      this.#batchLabels = [];
     }
-    this.#endPass();
-    const labels = this.#batchLabels.join(', ');
-    const timing = this.#profile && this.#queryLabels.length ? this.#resolveTimings() : undefined;
-    // Encoding errors surface at finish(), and the submit of the invalid buffer raises one more:
-    // both belong to this batch.
-    this.device.pushErrorScope('validation');
-    const commands = this.#encoder.finish();
-    for (const c of this.#uniformChunks) this.device.queue.writeBuffer(c.buffer, 0, c.data.buffer, c.data.byteOffset, Math.max(c.used, 4));
-    this.device.queue.submit([commands]);
-    this.#scopes.push({ label: labels || 'copy', error: this.device.popErrorScope() });
-    // Mapping may only start once the submit that fills the buffer is queued.
-    if (timing) this.#timingReads.push(timing());
-    for (const c of this.#uniformChunks) this.#uniformReleased.push(c.buffer);
-    this.#uniformChunks = [];
-    this.#encoder = undefined;
-    this.#batchLabels = [];
-    this.#recycle();
+    this.#uniforms.submitted();
+    this.#pool.submitted();
   }
 
   /** Flushes and waits for the GPU; throws the first error any kernel caused. */
@@ -387,7 +220,6 @@ export class Runtime {
         await staging.mapAsync(1 /* READ */);
       } catch (e) {
         await this.#throwErrors();
-        this.#checkAlive();
         throw new MusiqError(`musiq: readback failed: ${(e as Error).message}`);
       }
       await this.#throwErrors();
@@ -403,18 +235,15 @@ export class Runtime {
   /** Per-dispatch GPU times of everything submitted since the last call (profile mode only). */
   async timings(): Promise<KernelTiming[]> {
     this.flush();
-    const reads = this.#timingReads;
-    this.#timingReads = [];
-    return (await Promise.all(reads)).flat();
+    return this.#profiler ? this.#profiler.take() : [];
   }
 
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    this.#querySet?.destroy();
+    this.#profiler?.destroy();
     this.device.destroy();
-    this.#free.clear();
-    this.#freeSince.clear();
+    this.#pool.close();
     this.#pipelines.clear();
   }
 
@@ -426,27 +255,8 @@ export class Runtime {
   }
 
   async #throwErrors(): Promise<void> {
-    const scopes = this.#scopes;
-    this.#scopes = [];
-    const errors = await Promise.all(scopes.map((s) => s.error.catch((e: Error) => ({ message: e.message }) as GPUError)));
-    const i = errors.findIndex((e) => e !== null);
-    if (i >= 0) throw new GpuError(scopes[i].label, errors[i]!.message);
-    if (this.#uncaptured.length) throw new GpuError('unknown', this.#uncaptured.splice(0).join(' | '));
+    await this.#scopes.throwFirst();
     this.#checkAlive();
-  }
-
-  #recycle(): void {
-    for (const b of this.#released) {
-      const list = this.#free.get(b.size);
-      if (list) list.push(b);
-      else this.#free.set(b.size, [b]);
-      this.#freeSince.set(b, this.#epoch);
-      this.#freeBytes += b.size;
-    }
-    this.#released = [];
-    this.#releasedBytes = 0;
-    this.#uniformFree.push(...this.#uniformReleased);
-    this.#uniformReleased = [];
   }
 
   #encoderForCopy(): GPUCommandEncoder {
@@ -456,18 +266,9 @@ export class Runtime {
 
   #computePass(label: string): GPUComputePassEncoder {
     if (this.#pass) return this.#pass;
+    if (this.#profiler?.full) this.flush();
     this.#encoder ??= this.device.createCommandEncoder();
-    const desc: GPUComputePassDescriptor = {};
-    if (this.#profile) {
-      if (this.#queryLabels.length * 2 >= MAX_QUERIES) {
-        this.flush();
-        this.#encoder = this.device.createCommandEncoder();
-      }
-      this.#querySet ??= this.device.createQuerySet({ type: 'timestamp', count: MAX_QUERIES });
-      const i = this.#queryLabels.push(label) - 1;
-      desc.timestampWrites = { querySet: this.#querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
-    }
-    this.#pass = this.#encoder.beginComputePass(desc);
+    this.#pass = this.#encoder.beginComputePass(this.#profiler ? { timestampWrites: this.#profiler.timestampWrites(label) } : {});
     return this.#pass;
   }
 
@@ -475,54 +276,4 @@ export class Runtime {
     this.#pass?.end();
     this.#pass = undefined;
   }
-
-  #uniform(data: ArrayBufferView): GPUBufferBinding {
-    const size = Math.ceil(data.byteLength / 16) * 16;
-    let chunk = this.#uniformChunks.at(-1);
-    if (!chunk || chunk.used + size > UNIFORM_CHUNK) {
-      const buffer = this.#uniformFree.pop() ?? this.device.createBuffer({ size: UNIFORM_CHUNK, usage: 0x40 /* UNIFORM */ | 0x8 });
-      chunk = { buffer, data: new Uint8Array(UNIFORM_CHUNK), used: 0 };
-      this.#uniformChunks.push(chunk);
-    }
-    const offset = chunk.used;
-    chunk.data.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), offset);
-    chunk.used += Math.ceil(size / UNIFORM_SLOT) * UNIFORM_SLOT;
-    return { buffer: chunk.buffer, offset, size };
-  }
-
-  /** Encodes the query resolve; returns the read to start after the submit. */
-  #resolveTimings(): () => Promise<KernelTiming[]> {
-    const labels = this.#queryLabels;
-    this.#queryLabels = [];
-    const n = labels.length * 2;
-    const resolve = this.device.createBuffer({ size: n * 8, usage: 0x200 /* QUERY_RESOLVE */ | 0x4 });
-    const staging = this.device.createBuffer({ size: n * 8, usage: 0x1 | 0x8 });
-    this.#encoder!.resolveQuerySet(this.#querySet!, 0, n, resolve, 0);
-    this.#encoder!.copyBufferToBuffer(resolve, 0, staging, 0, n * 8);
-    return async () => {
-      await staging.mapAsync(1);
-      const t = new BigInt64Array(staging.getMappedRange().slice(0));
-      staging.destroy();
-      resolve.destroy();
-      return labels.map((label, i) => ({ label, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }));
-    };
-  }
-}
-
-/** Splits a 1-D workgroup count over x and y so neither exceeds the per-dimension limit. */
-export function grid(count: number, max = 65535): [number, number] {
-  if (count <= max) return [Math.max(count, 0), 1];
-  const y = Math.ceil(count / max);
-  return [Math.ceil(count / y), y];
-}
-
-/** Packs mixed u32/f32 uniform fields (in declaration order, 4 bytes each). */
-export function uniforms(fields: readonly (number | { f32: number })[]): Uint32Array {
-  const u = new Uint32Array(Math.ceil(fields.length / 4) * 4);
-  const f = new Float32Array(u.buffer);
-  fields.forEach((v, i) => {
-    if (typeof v === 'number') u[i] = v;
-    else f[i] = v.f32;
-  });
-  return u;
 }

@@ -4,7 +4,8 @@ import { gpu, subgroupSkip } from '../gpu.ts';
 import { attention, attentionPlan, attentionVariants, type AttentionVariant } from '../../src/kernels/attention.ts';
 import { attentionRef } from '../../src/kernels/attention.ref.ts';
 import { MusiqError } from '../../src/common/errors.ts';
-import type { Runtime, Tensor } from '../../src/runtime/runtime.ts';
+import type { Runtime } from '../../src/runtime/runtime.ts';
+import type { Tensor } from '../../src/runtime/tensor.ts';
 import { mulberry32, randomArray } from '../../tools/random.ts';
 
 const EPS = 2 ** -24;
