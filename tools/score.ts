@@ -33,7 +33,11 @@ options:
   -h, --help              this text
 
 Progress goes to stderr. Ctrl-C stops after the current image; with --out, run the same command
-again to go on. Exit code 1 if any image could not be scored (its row carries the error).`;
+again to go on. Exit code 1 if any image could not be scored (its row carries the error).
+
+environment: MUSIQ_HOME (checkpoint cache), MUSIQ_BASE_URL, MUSIQ_PROGRESS_MS (progress line
+interval in a log), MUSIQ_DAWN_PACING=0 (let Dawn poll the GPU at full speed instead of pacing
+its setImmediate ticks; see the README).`;
 
 type Format = 'table' | 'json' | 'jsonl' | 'csv';
 

@@ -1,4 +1,5 @@
-// Node: WebGPU through Dawn (npm `webgpu`). Globals (GPUBufferUsage, ...) are installed once.
+// Node: WebGPU through Dawn (npm `webgpu`). Nothing global is installed except the polling pacing
+// below, and that only while a Node runtime that asked for it (the default) is alive.
 import { readFileSync } from 'node:fs';
 import { setShaderLoader } from './shaders.ts';
 import { NoAdapterError } from './errors.ts';
@@ -9,14 +10,12 @@ let gpu: GPU | undefined;
 
 export async function nodeGpu(): Promise<GPU> {
   if (gpu) return gpu;
-  let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+  let mod: { create: (flags: string[]) => GPU };
   try {
     mod = (await import('webgpu')) as unknown as typeof mod;
   } catch (e) {
     throw new NoAdapterError(`musiq: cannot load Dawn (npm package "webgpu"): ${(e as Error).message}; ${NO_ADAPTER_HELP}`);
   }
-  Object.assign(globalThis, mod.globals);
-  throttleDawnTicks();
   // Without this Dawn rounds timestamps to 65 µs, which hides every small kernel.
   gpu = mod.create(['disable-dawn-features=timestamp_quantization']);
   return gpu;
@@ -33,14 +32,18 @@ export async function nodeGpu(): Promise<GPU> {
  */
 export const dawnPolling = { spinMs: 2, intervalMs: 1 };
 
-let throttled = false;
-// Dawn looks setImmediate up on the global object for every tick and passes a bare native
-// function (no name, no arguments). Only such calls are paced; every other caller gets the real
-// setImmediate. Bound functions are native too but are named "bound …".
-function throttleDawnTicks(): void {
-  if (throttled) return;
-  throttled = true;
-  const immediate = globalThis.setImmediate;
+let pacedRuntimes = 0;
+let realSetImmediate: typeof setImmediate | undefined;
+
+/**
+ * Replaces globalThis.setImmediate with one that paces Dawn's ticks only. Dawn looks setImmediate
+ * up on the global object for every tick and passes a bare native function (no name, no
+ * arguments); every other caller gets the real setImmediate. Bound functions are native too but
+ * are named "bound …". Counted: the real one is put back when the last paced runtime goes.
+ */
+function startPacing(): void {
+  if (pacedRuntimes++ > 0) return;
+  const immediate = (realSetImmediate = globalThis.setImmediate);
   const nativeSource = Function.prototype.toString.call(Function.prototype);
   let burstStart = 0;
   let lastTick = -Infinity;
@@ -56,6 +59,12 @@ function throttleDawnTicks(): void {
   globalThis.setImmediate = Object.assign(paced, immediate) as typeof setImmediate;
 }
 
+function stopPacing(): void {
+  if (--pacedRuntimes > 0 || !realSetImmediate) return;
+  globalThis.setImmediate = realSetImmediate;
+  realSetImmediate = undefined;
+}
+
 const kernelDir = new URL('../kernels/', import.meta.url);
 setShaderLoader((name) => {
   try {
@@ -65,7 +74,25 @@ setShaderLoader((name) => {
   }
 });
 
+export interface NodeRuntimeOptions {
+  profile?: boolean;
+  defaultLimits?: boolean;
+  /**
+   * Pace Dawn's polling (see `dawnPolling`) while this runtime lives, by wrapping
+   * globalThis.setImmediate; restored when the last such runtime is destroyed or lost. Default:
+   * on, unless the environment has MUSIQ_DAWN_PACING=0 (how the CLI turns it off).
+   */
+  pacedPolling?: boolean;
+}
+
 /** A Runtime on Dawn (Vulkan/Metal/D3D12 as the machine has; lavapipe on GPU-less Linux). */
-export async function createNodeRuntime(options: { profile?: boolean; defaultLimits?: boolean } = {}): Promise<Runtime> {
-  return Runtime.create({ gpu: await nodeGpu(), ...options });
+export async function createNodeRuntime(options: NodeRuntimeOptions = {}): Promise<Runtime> {
+  const { pacedPolling = process.env.MUSIQ_DAWN_PACING !== '0', ...rest } = options;
+  const rt = await Runtime.create({ gpu: await nodeGpu(), ...rest });
+  if (pacedPolling) {
+    startPacing();
+    // `lost` also resolves when the runtime is destroyed.
+    void rt.device.lost.then(stopPacing);
+  }
+  return rt;
 }

@@ -3,6 +3,8 @@
 // and GPU work still completes with timer-paced ticks.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { gpu } from '../gpu.ts';
 import { dawnPolling } from '../../src/runtime/gpu.node.ts';
 import { axpby } from '../../src/kernels/elementwise.ts';
@@ -62,6 +64,26 @@ test('GPU work completes and reads back right when every tick waits on a timer',
   } finally {
     Object.assign(dawnPolling, saved);
   }
+});
+
+
+// The pacing is a global change, so a host must be able to refuse it and get it undone.
+const probe = (arg: string, env: Record<string, string> = {}) => {
+  const script = fileURLToPath(new URL('../fixtures/pacing-probe.ts', import.meta.url));
+  const out = execFileSync(process.execPath, ['--import', 'tsx', script, arg], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').at(-1)!) as { untouchedWhileAlive: boolean; untouchedAfter: boolean; read: number[] };
+};
+
+test('createNodeRuntime({ pacedPolling: false }) leaves globalThis.setImmediate untouched', () => {
+  assert.equal(probe('off'), { untouchedWhileAlive: true, untouchedAfter: true, read: [1, 2, 3] });
+});
+
+test('MUSIQ_DAWN_PACING=0 (how the CLI is told) leaves it untouched too', () => {
+  assert.equal(probe('default', { MUSIQ_DAWN_PACING: '0' }), { untouchedWhileAlive: true, untouchedAfter: true, read: [1, 2, 3] });
+});
+
+test('by default the pacing is installed while the runtime lives and removed when it is destroyed', () => {
+  assert.equal(probe('default'), { untouchedWhileAlive: false, untouchedAfter: true, read: [1, 2, 3] });
 });
 
 test.run();
