@@ -119,7 +119,7 @@ test('attention offers its subgroup kernel exactly where the adapter has subgrou
   const rt = await gpu();
   const skip = subgroupSkip(rt, 8);
   assert.is(attentionVariants(rt).includes('subgroup'), !skip);
-  if (skip) console.log(`  (attention subgroup variant skipped: ${skip})`);
+  if (skip) console.log(`  (attention subgroup variant not offered: ${skip})`);
 });
 
 test('padded queries get the f32 result of logit + (−1e10): a uniform average over all keys', async () => {

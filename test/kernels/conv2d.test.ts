@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip } from '../skip.ts';
 import { gpu, subgroupSkip } from '../gpu.ts';
 import { CONV2D_VARIANTS, conv2d, conv2dVariant } from '../../src/kernels/conv2d.ts';
 import { conv2dRef } from '../../src/kernels/conv2d.ref.ts';
@@ -25,8 +26,9 @@ for (const variant of CONV2D_VARIANTS)
   for (const [p, h, w, cin, k, stride, cout] of cases) {
     test(`conv2d ${variant} [${p},${h},${w},${cin}] ⊛ ${k}x${k}x${cin}x${cout} stride ${stride}`, async () => {
       const rt = await gpu();
-      const skip = variant === 'blocked' ? undefined : subgroupSkip(rt, variant === 'subgroup' ? 8 : 4);
-      if (skip) return console.log(`  (skipped: ${skip})`);
+      const lanes = variant === 'subgroup' ? 8 : 4;
+      const why = variant === 'blocked' ? undefined : subgroupSkip(rt, lanes);
+      if (why) return skip(lanes === 8 ? 'subgroups-8' : 'subgroups-4', why);
       const seed = p * 1000 + h * 100 + cin * 10 + k;
       const x = randomArray(p * h * w * cin, seed), kernel = randomArray(k * k * cin * cout, seed + 1);
       const tx = rt.upload(x, [p, h, w, cin]), tk = rt.upload(kernel, [k, k, cin, cout]);
@@ -68,8 +70,9 @@ test('conv2d writes into a given output and reads an explicit input shape', asyn
 for (const variant of ['subgroup', 'subgroup4'] as const)
   test(`conv2d ${variant} over more than 65535 row tiles uses a 2-D grid`, async () => {
     const rt = await gpu();
-    const skip = subgroupSkip(rt, variant === 'subgroup' ? 8 : 4);
-    if (skip) return console.log(`  (skipped: ${skip})`);
+    const lanes = variant === 'subgroup' ? 8 : 4;
+    const why = subgroupSkip(rt, lanes);
+    if (why) return skip(lanes === 8 ? 'subgroups-8' : 'subgroups-4', why);
     // 16 output pixels per workgroup: 65536 row tiles need > 1,048,560 pixels. A 1×1 conv with one
     // input channel keeps it small: y[m, o] = x[m]·w[o].
     const rows = 65536 * 16 + 48, cout = 4;

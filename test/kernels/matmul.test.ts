@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip } from '../skip.ts';
 import { gpu, subgroupSkip } from '../gpu.ts';
 import { matmul, matmulVariant, matmulVariantsFor, setMatmulVariant, tuneMatmul, MATMUL_VARIANTS, type MatmulOptions } from '../../src/kernels/matmul.ts';
 import { matmulRef } from '../../src/kernels/matmul.ref.ts';
@@ -113,7 +114,7 @@ for (const [M, K, N] of SHAPES) {
 for (const [M, K, N] of [[1, 1, 1], [7, 13, 5], [33, 65, 17], [9, 12, 36], [37, 384, 1152], [130, 16384, 40]] as const) {
   test(`matmul ${M}×${K}×${N} with f16 weights: every variant matches float64 on the rounded weights`, async () => {
     const rt = await gpu();
-    if (!rt.features.has('shader-f16')) return console.log(`  (skipped: ${rt.adapterName} has no shader-f16)`);
+    if (!rt.features.has('shader-f16')) return skip('shader-f16', `${rt.adapterName} has no shader-f16`);
     const c = makeCase(M, K, N, M * 77 + K + N);
     const rounded: Case = { ...c, w: Float32Array.from(toF16(c.w), f16Value) };
     const e: Epilogue = { bias: true, gelu: K > 100, residual: N % 2 === 1 };
@@ -204,13 +205,13 @@ test('matmul offers its subgroup kernel exactly where the adapter has subgroups 
   const skip = subgroupSkip(rt, 8);
   assert.is(matmulVariantsFor(rt, 32, 32, 64).includes('subgroup'), !skip);
   assert.is(matmulVariantsFor(rt, 32, 32, 64).includes('subgroup64'), !skip);
-  if (skip) console.log(`  (matmul subgroup variants skipped: ${skip})`);
+  if (skip) console.log(`  (matmul subgroup variants not offered: ${skip})`);
 });
 
 test('the subgroup kernel runs 64-row tiles from K = 1152 on, 32-row tiles below', async () => {
   const rt = await gpu();
-  const skip = subgroupSkip(rt, 8);
-  if (skip) return console.log(`  (skipped: ${skip})`);
+  const why = subgroupSkip(rt, 8);
+  if (why) return skip('subgroups-8', why);
   setMatmulVariant(rt, 'subgroup');
   try {
     assert.is(matmulVariant(rt, 37, 1148, 384), 'subgroup');

@@ -3,6 +3,7 @@
 // op's flop count written out here, so a label format change cannot silently zero a rate.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip } from '../skip.ts';
 import { createNodeRuntime } from '../../src/runtime/gpu.node.ts';
 import { matmul } from '../../src/kernels/matmul.ts';
 import { attention } from '../../src/kernels/attention.ts';
@@ -12,7 +13,7 @@ import { groupTimings, labelFlop } from '../../bench/profile-groups.ts';
 test('matmul, attention and conv2d labels give their flop counts', async () => {
   const rt = await createNodeRuntime({ profile: true });
   try {
-    if (!rt.profiling) return console.log('  (skipped: the adapter has no timestamp-query)');
+    if (!rt.profiling) return skip('timestamp-query', `${rt.adapterName} has no timestamp-query`);
     const [M, K, N] = [5, 12, 8];
     matmul(rt, rt.zeros([M, K]), rt.zeros([K, N]));
     const [T, H, Dh] = [7, 2, 8];

@@ -3,6 +3,7 @@
 // one image, then scores. CPU only, no GPU.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip } from '../skip.ts';
 import { readFileSync } from 'node:fs';
 import { openNpz, type Npz } from '../../src/npz/npz.ts';
 import { bytesSource } from '../../src/npz/source.ts';
@@ -191,8 +192,8 @@ test('bad parameters and inputs give one-line MusiqErrors', async () => {
 // AVA path of referenceForward itself runs in full on one image. checker_1024x768 (918 tokens, ~4 s of
 // CPU, 10 s on the shared test machine) doubles the time of this file, so it only runs with
 // MUSIQ_REF_ALL=1 (it passed: diffs 4.7e-7 KonIQ, 7.1e-7 AVA).
-const SLOW_IMAGES = process.env.MUSIQ_REF_ALL ? [] : ['images/checker_1024x768.png'];
-test('decode → preprocess → reference matches the expected scores of every PNG image, both checkpoints', async () => {
+const SLOW_IMAGES = ['images/checker_1024x768.png'];
+async function checkPngImages(pick: (image: string) => boolean): Promise<void> {
   const koniq = await loadParams('checkpoints/tiny_koniq_s0.npz'), ava = await loadParams('checkpoints/tiny_ava_s0.npz');
   const koniqNpz = await openFixture('checkpoints/tiny_koniq_s0.npz');
   for (const m of koniqNpz.members) {
@@ -203,11 +204,7 @@ test('decode → preprocess → reference matches the expected scores of every P
   const want = { koniq: expected('tiny_koniq_s0').results, ava: expected('tiny_ava_s0').results };
   const images = want.koniq.map((r) => r.image).filter((name) => name.endsWith('.png'));
   assert.ok(images.length >= 6, 'the expected JSON lists the PNG fixtures');
-  for (const image of images) {
-    if (SLOW_IMAGES.includes(image)) {
-      console.log(`  ${image}: skipped (slow; set MUSIQ_REF_ALL=1 to run it)`);
-      continue;
-    }
+  for (const image of images.filter(pick)) {
     const input = preprocess(decodeImage(readFileSync(fixture(image)), image));
     const t0 = performance.now();
     const out = referenceForward(koniq, input);
@@ -225,6 +222,13 @@ test('decode → preprocess → reference matches the expected scores of every P
       assert.ok(Math.abs(diff) <= SCORE_TOL, `${image} ${ckpt}: ${scores[ckpt]} vs ${expect}`);
     }
   }
+}
+
+test('decode → preprocess → reference matches the expected scores of every PNG image, both checkpoints', () => checkPngImages((image) => !SLOW_IMAGES.includes(image)));
+
+test(`the same for ${SLOW_IMAGES.join(', ')} (slow: MUSIQ_REF_ALL=1)`, async () => {
+  if (!process.env.MUSIQ_REF_ALL) return skip('slow', `${SLOW_IMAGES.join(', ')} through the float64 reference is slow; set MUSIQ_REF_ALL=1 to run it`);
+  await checkPngImages((image) => SLOW_IMAGES.includes(image));
 });
 
 test.run();

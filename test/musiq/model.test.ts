@@ -2,6 +2,7 @@
 // and the scorer API around it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip } from '../skip.ts';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gpu } from '../gpu.ts';
@@ -88,7 +89,7 @@ test('weights f16: the GPU model equals the float64 reference on f16-rounded wei
   const image = 'round_448x321.png';
   const bytes = new Uint8Array(readFileSync(`${fixtures}checkpoints/tiny_koniq_s0.npz`));
   const rt = await gpu();
-  if (!rt.features.has('shader-f16')) return console.log(`  (skipped: ${rt.adapterName} has no shader-f16)`);
+  if (!rt.features.has('shader-f16')) return skip('shader-f16', `${rt.adapterName} has no shader-f16`);
   const half = await createScorer({ checkpoint: bytes, runtime: rt, weights: 'f16' });
   const r = await half.score(png(image), image);
   half.dispose();

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip } from '../skip.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { gpu } from '../gpu.ts';
@@ -87,10 +88,7 @@ test('openDevice without WebGPU says what to install', async () => {
 test('profile mode times every dispatch with its label', async () => {
   const rt = await createNodeRuntime({ profile: true });
   try {
-    if (!rt.profiling) {
-      console.log('  (adapter has no timestamp-query: profile test skipped)');
-      return;
-    }
+    if (!rt.profiling) return skip('timestamp-query', `${rt.adapterName} has no timestamp-query`);
     const a = rt.upload(new Float32Array(1000).fill(1));
     axpby(rt, a, a, 1, 1);
     rt.dispatch({ kernel: 'elementwise', uniforms: new Uint32Array([1000, 0, 0, 0]), buffers: [a, a, rt.empty([1000])], workgroups: [4], label: 'second' });
