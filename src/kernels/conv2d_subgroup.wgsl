@@ -9,6 +9,12 @@
 //     since the backend blends every loop-carried variable with the loop mask.
 // Measured on the stem's shapes: 1.2-2x conv2d.wgsl's rate (16 rows beat 24 rows and 8-step K).
 // Needs subgroups of at least 8 lanes (conv2d.ts checks) and cout % 4 == 0.
+// Why the accumulator body is written out, and near-copied in conv2d_subgroup4.wgsl: subgroupBroadcast
+// takes a constant lane index, so the broadcast steps cannot be a loop; an accumulator array
+// indexed in a loop is kept in memory by lavapipe and SwiftShader (attention's tiled kernel ran
+// 0.5 GFLOP/s against 4.5-6 written out on SwiftShader) and accumulators in a pointer-passed
+// struct measured slower on lavapipe; and #include pastes whole files, with no parameters or
+// loops to generate N named accumulators. What is shared without loss is in lib/conv_subgroup_io.
 enable subgroups;
 #include "lib/conv_subgroup_io"
 

@@ -5,6 +5,12 @@
 // On SwiftShader it replaces conv2d.wgsl, whose pipeline took 21 s to compile there (8 taps live
 // across three nested loops) against ~0.2 s for this one; measured rates in conv2d.ts.
 // Needs subgroups of at least 4 lanes (conv2d.ts checks) and cout % 4 == 0.
+// Why the accumulator body is written out, and near-copied in conv2d_subgroup.wgsl: subgroupBroadcast
+// takes a constant lane index, so the broadcast steps cannot be a loop; an accumulator array
+// indexed in a loop is kept in memory by lavapipe and SwiftShader (attention's tiled kernel ran
+// 0.5 GFLOP/s against 4.5-6 written out on SwiftShader) and accumulators in a pointer-passed
+// struct measured slower on lavapipe; and #include pastes whole files, with no parameters or
+// loops to generate N named accumulators. What is shared without loss is in lib/conv_subgroup_io.
 enable subgroups;
 #include "lib/conv_subgroup_io"
 

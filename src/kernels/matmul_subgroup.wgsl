@@ -15,6 +15,12 @@
 // 16×32 tiles, ~1.5 for 32×32; 32×64 ran 10-25% faster again on the MUSIQ shapes (most on the
 // 16384-long embedding) for ~1 s more compile time (once: Mesa caches compiled shaders).
 // Needs N % 4 == 0, K % 4 == 0 and subgroups of at least 8 lanes (matmul.ts checks).
+// Why the accumulator body is written out, and near-copied in matmul_subgroup64.wgsl and matmul_subgroup4.wgsl: subgroupBroadcast
+// takes a constant lane index, so the broadcast steps cannot be a loop; an accumulator array
+// indexed in a loop is kept in memory by lavapipe and SwiftShader (attention's tiled kernel ran
+// 0.5 GFLOP/s against 4.5-6 written out on SwiftShader) and accumulators in a pointer-passed
+// struct measured slower on lavapipe; and #include pastes whole files, with no parameters or
+// loops to generate N named accumulators. What is shared without loss is in lib/matmul_vec4_io.
 enable subgroups;
 #include "lib/matmul_w4"
 #include "lib/matmul_vec4_io"

@@ -4,6 +4,12 @@
 // so a workgroup computes 32 rows × 32 columns; every X row reaches the other lanes by
 // subgroupBroadcast. Read matmul_subgroup.wgsl for why this layout suits CPU adapters.
 // Needs N % 4 == 0, K % 4 == 0 and subgroups of at least 4 lanes (matmul.ts checks).
+// Why the accumulator body is written out, and near-copied in matmul_subgroup.wgsl and matmul_subgroup64.wgsl: subgroupBroadcast
+// takes a constant lane index, so the broadcast steps cannot be a loop; an accumulator array
+// indexed in a loop is kept in memory by lavapipe and SwiftShader (attention's tiled kernel ran
+// 0.5 GFLOP/s against 4.5-6 written out on SwiftShader) and accumulators in a pointer-passed
+// struct measured slower on lavapipe; and #include pastes whole files, with no parameters or
+// loops to generate N named accumulators. What is shared without loss is in lib/matmul_vec4_io.
 enable subgroups;
 #include "lib/matmul_w4"
 #include "lib/matmul_vec4_io"

@@ -2,6 +2,12 @@
 // so every W load feeds twice the multiply-adds. Used where K is long (K >= 1152 in matmul.ts),
 // where the extra accumulators' spills cost less than the W loads they save; see
 // matmul_subgroup.wgsl for the layout. Same requirements: N % 4 == 0, K % 4 == 0, 8-lane subgroups.
+// Why the accumulator body is written out, and near-copied in matmul_subgroup.wgsl and matmul_subgroup4.wgsl: subgroupBroadcast
+// takes a constant lane index, so the broadcast steps cannot be a loop; an accumulator array
+// indexed in a loop is kept in memory by lavapipe and SwiftShader (attention's tiled kernel ran
+// 0.5 GFLOP/s against 4.5-6 written out on SwiftShader) and accumulators in a pointer-passed
+// struct measured slower on lavapipe; and #include pastes whole files, with no parameters or
+// loops to generate N named accumulators. What is shared without loss is in lib/matmul_vec4_io.
 enable subgroups;
 #include "lib/matmul_w4"
 #include "lib/matmul_vec4_io"
