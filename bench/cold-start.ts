@@ -1,0 +1,53 @@
+// A newcomer's first `musiq score` against the second: the CLI run twice on a fresh HOME (Mesa's
+// shader cache, $MUSIQ_HOME and its tune.json all inside a new temporary folder), with the
+// full-size synthetic checkpoint and one 1024×768 JPEG (cjpeg; a PNG where cjpeg is missing).
+// Prints each run's wall time, the model time the CLI reports, and cold / warm.
+//   npm run bench:cold [-- --size 1024x768] [-- --runs 2] [-- --json]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
+import { syntheticImage } from './synthetic-image.ts';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const [width, height] = opt('--size', '1024x768').split('x').map(Number);
+const runs = Math.max(2, Number(opt('--runs', '2')));
+const json = args.includes('--json');
+
+const dir = mkdtempSync(join(tmpdir(), 'musiq-cold-'));
+try {
+  const checkpoint = join(dir, 'koniq_synthetic.npz');
+  writeFileSync(checkpoint, writeSyntheticCheckpoint({ config: 'full', numClasses: 1, seed: 0 }));
+  const img = syntheticImage(width, height);
+  const ppm = join(dir, 'photo.ppm');
+  writeFileSync(ppm, Buffer.concat([Buffer.from(`P6\n${width} ${height}\n255\n`), img.data]));
+  let image = join(dir, 'photo.jpg');
+  try {
+    writeFileSync(image, execFileSync('cjpeg', ['-quality', '90', ppm]));
+  } catch {
+    image = join(dir, 'photo.png');
+    const { writePng } = await import('../test/image/png-writer.ts');
+    writeFileSync(image, writePng({ width, height, depth: 8, colorType: 2, samples: Uint16Array.from(img.data) }));
+  }
+  const home = join(dir, 'home');
+  const env = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), MUSIQ_HOME: join(home, '.cache', 'musiq') };
+  const cli = fileURLToPath(new URL('../tools/cli.ts', import.meta.url));
+  const rows: { run: number; wallMs: number; modelMs: number }[] = [];
+  for (let run = 1; run <= runs; run++) {
+    const t0 = performance.now();
+    const out = execFileSync(process.execPath, ['--import', 'tsx', cli, 'score', '--json', '--checkpoint', checkpoint, image], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const wallMs = performance.now() - t0;
+    const modelMs = (JSON.parse(out) as { ms: number }[])[0].ms;
+    rows.push({ run, wallMs, modelMs });
+    if (!json) console.log(`run ${run}${run === 1 ? ' (cold)' : ''}: ${(wallMs / 1000).toFixed(2)} s wall, ${(modelMs / 1000).toFixed(2)} s in score()`);
+  }
+  const warm = rows.slice(1).map((r) => r.wallMs).sort((a, b) => a - b)[Math.floor((rows.length - 1) / 2)];
+  const ratio = rows[0].wallMs / warm;
+  if (json) console.log(JSON.stringify({ width, height, image: image.endsWith('.jpg') ? 'jpeg' : 'png', runs: rows, coldOverWarm: ratio }));
+  else console.log(`cold / warm: ${ratio.toFixed(2)}× (${width}×${height}, fresh HOME: empty Mesa shader cache, no tune.json)`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
