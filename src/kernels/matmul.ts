@@ -89,6 +89,18 @@ function defaultVariant(rt: Runtime): MatmulVariant {
 }
 
 /**
+ * Adapters whose winner is known, so tuning them would only cost a newcomer's first image time:
+ * ~2 s of timing and the compile of every losing kernel (tiled, blocked and subgroup4 took 1.7,
+ * 0.4 and 3.2 s to compile on a busy lavapipe). On the CPU adapters the load-saving subgroup
+ * kernels are defaultVariant()'s choice for measured reasons (matmul_subgroup.wgsl's header;
+ * subgroup4 ran 2.0-2.8× matmul_blocked on lavapipe at 4 lanes). Everything else is measured.
+ */
+function knownBest(rt: Runtime): MatmulVariant | undefined {
+  const arch = rt.adapter.architecture;
+  return arch === 'software' || arch === 'swiftshader' ? defaultVariant(rt) : undefined;
+}
+
+/**
  * From this K on, the subgroup kernel runs 64-row tiles (matmul_subgroup64): twice the
  * multiply-adds per W load outweigh the extra spilled accumulators once the k loop is long.
  * Measured on lavapipe (8 lanes, bench/kernels.ts, one run): 1.05-1.35× at K = 1152 and
@@ -182,7 +194,8 @@ export interface TuneMatmulOptions {
 
 /**
  * Picks the fastest variant for this adapter by timing each one that can run `shape`, and
- * remembers it (in memory, and in `cache`). A remembered choice is returned without measuring.
+ * remembers it (in memory, and in `cache`). A remembered choice is returned without measuring,
+ * and so is a known adapter's (knownBest) unless `retune`.
  * Costs ~2 s on lavapipe, plus ~4 s the first time Mesa compiles the kernels.
  */
 export async function tuneMatmul(rt: Runtime, options: TuneMatmulOptions = {}): Promise<MatmulVariant> {
@@ -194,6 +207,11 @@ export async function tuneMatmul(rt: Runtime, options: TuneMatmulOptions = {}): 
       tuned.set(adapterKey(rt), known);
       return known;
     }
+  }
+  const known = knownBest(rt);
+  if (known && !options.retune) {
+    tuned.set(adapterKey(rt), known);
+    return known;
   }
   const x = rt.upload(filled(M * K, 0.5), [M, K]);
   const w = rt.upload(filled(K * N, 0.25), [K, N]);

@@ -268,6 +268,24 @@ test('tuneMatmul picks a runnable variant, remembers it and uses the cache', asy
   setMatmulVariant(rt, undefined);
 });
 
+test('on a CPU adapter whose winner is known, tuneMatmul measures nothing (a newcomer pays no tuning); elsewhere it measures', async () => {
+  const rt = await gpu();
+  setMatmulVariant(rt, undefined);
+  const store = new Map<string, string>();
+  const cache: TuneCache = { get: (k) => store.get(k), set: (k, v) => void store.set(k, v) };
+  const cpu = ['software', 'swiftshader'].includes(rt.adapter.architecture);
+  const t0 = performance.now();
+  const choice = await tuneMatmul(rt, { cache, shape: [16, 64, 128] });
+  if (cpu) {
+    assert.is(store.size, 0, 'nothing was measured, so nothing is cached');
+    assert.ok(choice.startsWith('subgroup') || choice === 'blocked', `known choice ${choice}`);
+    console.log(`  known choice ${choice} in ${(performance.now() - t0).toFixed(1)} ms`);
+  } else {
+    assert.is(store.size, 1);
+  }
+  setMatmulVariant(rt, undefined);
+});
+
 test('fileTuneCache persists choices, and survives corrupt or unwritable files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'musiq-tune-'));
   const saved = process.env.MUSIQ_HOME;
