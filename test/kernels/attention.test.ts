@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gpu, subgroupSkip } from '../gpu.ts';
-import { attention, attentionPlan, attentionVariants, type AttentionVariant } from '../../src/kernels/attention.ts';
+import { attention, attentionPlan, attentionVariant, attentionVariants, promoteAttention, recallAttention, rememberAttention, resetAttention, type AttentionVariant } from '../../src/kernels/attention.ts';
+import type { TuneCache } from '../../src/kernels/tune.ts';
 import { attentionRef } from '../../src/kernels/attention.ref.ts';
 import { MusiqError } from '../../src/common/errors.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
@@ -169,7 +170,7 @@ test('attention for 12 000 tokens asks for O(T) memory (planned, not run)', () =
 });
 
 test('the default kernel follows the adapter (planned, not run)', () => {
-  const kernelFor = (architecture: string, subgroupMinSize: number, T: number, queries?: number) => {
+  const kernelFor = (architecture: string, subgroupMinSize: number, T: number, queries?: number, promoted = false) => {
     let kernel = '';
     const stub = {
       features: new Set(['subgroups']),
@@ -179,13 +180,18 @@ test('the default kernel follows the adapter (planned, not run)', () => {
       empty: (shape: readonly number[]) => ({ shape, size: shape.reduce((a, b) => a * b, 1), dtype: 'f32' }),
       dispatch: (d: { kernel: string }) => void (kernel = d.kernel),
     } as unknown as Runtime;
+    resetAttention(stub);
+    if (promoted) promoteAttention(stub);
     attention(stub, { shape: [T, 1152], size: T * 1152, dtype: 'f32' } as unknown as Tensor, { heads: 6, headDim: 64, queries });
     return kernel;
   };
-  // lavapipe: the looped kernel, CLS alone included; at 4 lanes too (no 8-lane shuffle kernel).
-  assert.is(kernelFor('software', 8, 919), 'attention_looped');
-  assert.is(kernelFor('software', 8, 919, 1), 'attention_looped');
-  assert.is(kernelFor('software', 4, 343), 'attention_looped');
+  // lavapipe: the shuffle kernel until a long run promotes the looped one (costly to compile),
+  // then the looped kernel, CLS alone included; at 4 lanes too (subgroup4 before promotion).
+  assert.is(kernelFor('software', 8, 919), 'attention_subgroup');
+  assert.is(kernelFor('software', 8, 919, 1), 'attention_subgroup');
+  assert.is(kernelFor('software', 8, 919, undefined, true), 'attention_looped');
+  assert.is(kernelFor('software', 8, 919, 1, true), 'attention_looped');
+  assert.is(kernelFor('software', 4, 343, undefined, true), 'attention_looped');
   // SwiftShader: the unrolled kernel at every size; a GPU: tiled.
   assert.is(kernelFor('swiftshader', 4, 919), 'attention_unrolled');
   assert.is(kernelFor('swiftshader', 4, 919, 1), 'attention_unrolled');
@@ -202,6 +208,32 @@ test('attention rejects bad shapes and masks with a MusiqError', async () => {
     assert.throws(() => attention(rt, qkv, { heads: 2, headDim: 32, queries }), (e: Error) => e instanceof MusiqError && /queries must be an integer in \[0, 5\]/.test(e.message));
   }
   qkv.dispose();
+});
+
+test('a kernel costly to compile (looped, on lavapipe) waits for promotion, which is remembered for later processes', async () => {
+  const rt = await gpu();
+  const offered = attentionVariants(rt);
+  resetAttention(rt);
+  try {
+    const costly = rt.adapter.architecture === 'software' && offered[0] === 'looped';
+    if (costly) assert.is.not(attentionVariant(rt), 'looped', 'a fresh process starts on a variant that compiles fast');
+    else assert.is(attentionVariant(rt), offered[0]);
+    assert.ok(offered.includes(attentionVariant(rt)));
+    const store = new Map<string, string>();
+    const cache: TuneCache = { get: (k) => store.get(k), set: (k, v) => void store.set(k, v) };
+    promoteAttention(rt);
+    assert.is(attentionVariant(rt), offered[0]);
+    await rememberAttention(rt, cache);
+    assert.equal([...store.values()], [offered[0]]);
+    resetAttention(rt);
+    await recallAttention(rt, cache);
+    assert.is(attentionVariant(rt), offered[0], 'a cache that says it ran promotes at once');
+    resetAttention(rt);
+    await recallAttention(rt, { get: () => 'tiled', set: () => undefined });
+    if (costly) assert.is.not(attentionVariant(rt), 'looped', 'a cache naming another variant does not promote');
+  } finally {
+    resetAttention(rt);
+  }
 });
 
 test.run();
