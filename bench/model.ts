@@ -11,7 +11,7 @@
 // numbers are a little slower than without.
 import { createNodeRuntime, dawnPolling } from '../src/runtime/gpu.node.ts';
 import { createScorer } from '../src/index.node.ts';
-import { promoteAttention } from '../src/kernels/attention.ts';
+import { promote } from '../src/kernels/tiers.ts';
 import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
 import { syntheticImage } from './synthetic-image.ts';
 import { formatGroups, groupTimings } from './profile-groups.ts';
@@ -48,8 +48,8 @@ function torchSeconds(tokens: number): number[] {
 }
 
 const rt = await createNodeRuntime({ profile });
-// Steady state: the attention kernel a long run is promoted to (compiled in the warm-up image).
-promoteAttention(rt);
+// Steady state: the kernels a long run is promoted to (src/kernels/tiers.ts), compiled in the warm-up.
+promote(rt);
 if (profile && !rt.profiling) log('bench:model: this adapter has no timestamp queries; --profile prints nothing');
 log(`adapter: ${rt.adapterName}`);
 const t0 = performance.now();

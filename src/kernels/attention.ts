@@ -2,7 +2,7 @@ import { uniforms } from '../runtime/uniforms.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
-import { adapterKey, type TuneCache } from './tune.ts';
+import { isPromoted } from './tiers.ts';
 
 /**
  * 'tiled': K/V tiles in workgroup memory shared by 64 queries (one per invocation), the
@@ -64,47 +64,19 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
 }
 
 /**
- * Variants that cost more to compile than a first image is worth. lavapipe compiles a kernel at
- * its first dispatch, on the cores it computes on; with an empty Mesa cache the looped kernel took
- * 31 CPU-s (LLVM unrolls its 8 rows: 4 rows took 16.8, 2 rows 7.1), the shuffle kernel 5.7 and
- * tiled 2.7 (process CPU time of the first dispatch minus a later one, T = 919, head dim 64),
- * while looped saves ~0.1 s per 1024×768 image over the shuffle kernel (17 GFLOP at 36 against
- * 29 GFLOP/s). So a process starts on the next variant offered, and moves to the costly one once a
- * run proves long (promoteAttention); the choice is then remembered (rememberAttention), as Mesa
- * keeps the compiled kernel on disk.
+ * Variants that cost more to compile than a first image is worth, run only once promoted
+ * (tiers.ts). With an empty Mesa cache the looped kernel took 31 CPU-s to compile on lavapipe
+ * (LLVM unrolls its 8 rows: 4 rows took 16.8, 2 rows 7.1), the shuffle kernel 5.7 and tiled 2.7
+ * (process CPU time of the first dispatch minus a later one, T = 919, head dim 64), while looped
+ * saves ~0.1 s per 1024×768 image over the shuffle kernel (17 GFLOP at 36 against 29 GFLOP/s).
  */
 const COSTLY_TO_COMPILE: Partial<Record<string, AttentionVariant[]>> = { software: ['looped'] };
-const ATTENTION_TUNE_KEY = 'attention/1';
-const promoted = new Map<string, AttentionVariant>(); // adapterKey → variant in use after promotion
 
-/** The variant attention() uses by default now (see COSTLY_TO_COMPILE). */
+/** The variant attention() uses by default now: the first offered, unless it waits for promotion. */
 export function attentionVariant(rt: Runtime): AttentionVariant {
   const offered = attentionVariants(rt);
-  const chosen = promoted.get(adapterKey(rt));
-  if (chosen && offered.includes(chosen)) return chosen;
-  const costly = COSTLY_TO_COMPILE[rt.adapter.architecture] ?? [];
+  const costly = isPromoted(rt) ? [] : (COSTLY_TO_COMPILE[rt.adapter.architecture] ?? []);
   return offered.find((v) => !costly.includes(v)) ?? offered[0];
-}
-
-/** Uses the fastest-running variant from now on, compile cost or not (a long run, or a cache that says it is compiled). */
-export function promoteAttention(rt: Runtime): void {
-  promoted.set(adapterKey(rt), attentionVariants(rt)[0]);
-}
-
-/** Records a promotion that has run (so it is compiled and in the driver's cache) for later processes. */
-export async function rememberAttention(rt: Runtime, cache: TuneCache | undefined): Promise<void> {
-  const v = promoted.get(adapterKey(rt));
-  if (v) await cache?.set(`${ATTENTION_TUNE_KEY}|${adapterKey(rt)}`, v);
-}
-
-/** Promotes at once if an earlier process ran (and so compiled) the fastest-running variant here. */
-export async function recallAttention(rt: Runtime, cache: TuneCache | undefined): Promise<void> {
-  if ((await cache?.get(`${ATTENTION_TUNE_KEY}|${adapterKey(rt)}`)) === attentionVariants(rt)[0]) promoteAttention(rt);
-}
-
-/** Forgets a promotion (tests). */
-export function resetAttention(rt: Runtime): void {
-  promoted.delete(adapterKey(rt));
 }
 
 /** What attention() allocates and dispatches for Q queries: the output only, so memory is O(T). */

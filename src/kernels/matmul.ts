@@ -8,6 +8,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
 import { adapterKey, medianWallMs, type TuneCache } from './tune.ts';
+import { isPromoted } from './tiers.ts';
 
 export const MATMUL_VARIANTS = ['naive', 'tiled', 'blocked', 'subgroup', 'subgroup64', 'subgroup4'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
@@ -104,16 +105,21 @@ function knownBest(rt: Runtime): MatmulVariant | undefined {
  * From this K on, the subgroup kernel runs 64-row tiles (matmul_subgroup64): twice the
  * multiply-adds per W load outweigh the extra spilled accumulators once the k loop is long.
  * Measured on lavapipe (8 lanes, bench/kernels.ts, one run): 1.05-1.35× at K = 1152 and
- * 16384, but 0.7-0.95× at K = 384 × N = 1152.
+ * 16384, but 0.7-0.95× at K = 384 × N = 1152. On CPU adapters only once promoted (tiers.ts): its
+ * first dispatch took 4.5 s on a busy lavapipe against 1.4 s for the 32-row tile.
  */
 const LONG_K = 1152;
 
 /** The variant matmul() uses for this shape now: the tuned or default one, else one that can run it. */
 export function matmulVariant(rt: Runtime, M: number, K: number, N: number): MatmulVariant {
   const preferred = tuned.get(adapterKey(rt)) ?? defaultVariant(rt);
-  const byK: MatmulVariant[] = preferred === 'subgroup' && K >= LONG_K ? ['subgroup64'] : [];
+  const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
+  const byK: MatmulVariant[] = preferred === 'subgroup' && K >= LONG_K && (isPromoted(rt) || !cpu) ? ['subgroup64'] : [];
   // Fallbacks for shapes the preferred kernel cannot take (e.g. a 1- or 10-class head: N % 4 ≠ 0).
-  const order: MatmulVariant[] = [...byK, preferred, ...(preferred.startsWith('subgroup') ? (['blocked'] as const) : []), 'tiled'];
+  // A tiny output on a CPU adapter gets the naive kernel: it compiles in 0.08 CPU-s against
+  // tiled's 0.89 on lavapipe (fresh Mesa cache), and the head's few hundred flops need no tiling.
+  const last: MatmulVariant = cpu && M * N <= 4096 ? 'naive' : 'tiled';
+  const order: MatmulVariant[] = [...byK, preferred, ...(preferred.startsWith('subgroup') ? (['blocked'] as const) : []), last];
   return order.find((v) => VARIANTS[v].unsupported(rt, M, K, N) === undefined) ?? 'naive';
 }
 

@@ -10,7 +10,7 @@ import type { RgbImage } from '../image/rgb-image.ts';
 import { preprocess } from './preprocess.ts';
 import { MusiqModel, type WeightPrecision } from './model.ts';
 import { tuneMatmul } from '../kernels/matmul.ts';
-import { attentionVariant, attentionVariants, promoteAttention, recallAttention, rememberAttention } from '../kernels/attention.ts';
+import { isPromoted, promote, recallPromotion, rememberPromotion } from '../kernels/tiers.ts';
 import type { TuneCache } from '../kernels/tune.ts';
 
 export interface Timings {
@@ -86,10 +86,10 @@ export function scoreFromHead(logits: ArrayLike<number>, probabilities?: ArrayLi
 }
 
 /**
- * Images after which a scorer moves to the attention kernel that runs fastest but compiles slowest
- * (a one-time ~20-30 s stall on lavapipe, ~0.1 s saved per 1024×768 image after it).
+ * Images after which a scorer moves to the kernels that run fastest but compile slowest (tiers.ts:
+ * a one-time stall of ~20-30 s on lavapipe, remembered across processes).
  */
-const PROMOTE_ATTENTION_AFTER = 32;
+const PROMOTE_AFTER = 32;
 
 export async function createScorerFrom(
   runtime: Runtime,
@@ -100,7 +100,7 @@ export async function createScorerFrom(
   // Kernel variants are chosen by measuring on this adapter once; the choice is remembered per adapter.
   await tuneMatmul(runtime, { cache: options.tuneCache });
   const tuneCache = options.tuneCache;
-  await recallAttention(runtime, tuneCache);
+  await recallPromotion(runtime, tuneCache);
   let scored = 0;
   let model: MusiqModel;
   try {
@@ -119,11 +119,11 @@ export async function createScorerFrom(
       const t1 = performance.now();
       const input = preprocess(rgb);
       const t2 = performance.now();
-      // A run this long pays for compiling the fastest attention kernel (attention.ts, COSTLY_TO_COMPILE).
-      const promoting = ++scored === PROMOTE_ATTENTION_AFTER && attentionVariant(runtime) !== attentionVariants(runtime)[0];
-      if (promoting) promoteAttention(runtime);
+      // A run this long pays for compiling the fastest-running kernels (tiers.ts).
+      const promoting = ++scored === PROMOTE_AFTER && !isPromoted(runtime);
+      if (promoting) promote(runtime);
       const out = await model.forward(input, options);
-      if (promoting) await rememberAttention(runtime, tuneCache);
+      if (promoting) await rememberPromotion(runtime, tuneCache);
       runtime.trim(); // everything of this image has been read back
       const total = performance.now() - t0;
       const result: ScoreResult = {

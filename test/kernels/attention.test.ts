@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gpu, subgroupSkip } from '../gpu.ts';
-import { attention, attentionPlan, attentionVariant, attentionVariants, promoteAttention, recallAttention, rememberAttention, resetAttention, type AttentionVariant } from '../../src/kernels/attention.ts';
+import { attention, attentionPlan, attentionVariant, attentionVariants, type AttentionVariant } from '../../src/kernels/attention.ts';
+import { demote, promote, recallPromotion, rememberPromotion } from '../../src/kernels/tiers.ts';
 import type { TuneCache } from '../../src/kernels/tune.ts';
 import { attentionRef } from '../../src/kernels/attention.ref.ts';
 import { MusiqError } from '../../src/common/errors.ts';
@@ -180,8 +181,8 @@ test('the default kernel follows the adapter (planned, not run)', () => {
       empty: (shape: readonly number[]) => ({ shape, size: shape.reduce((a, b) => a * b, 1), dtype: 'f32' }),
       dispatch: (d: { kernel: string }) => void (kernel = d.kernel),
     } as unknown as Runtime;
-    resetAttention(stub);
-    if (promoted) promoteAttention(stub);
+    demote(stub);
+    if (promoted) promote(stub);
     attention(stub, { shape: [T, 1152], size: T * 1152, dtype: 'f32' } as unknown as Tensor, { heads: 6, headDim: 64, queries });
     return kernel;
   };
@@ -210,10 +211,10 @@ test('attention rejects bad shapes and masks with a MusiqError', async () => {
   qkv.dispose();
 });
 
-test('a kernel costly to compile (looped, on lavapipe) waits for promotion, which is remembered for later processes', async () => {
+test('a kernel costly to compile (looped, on lavapipe) waits for promotion (tiers.ts), which is remembered for later processes', async () => {
   const rt = await gpu();
   const offered = attentionVariants(rt);
-  resetAttention(rt);
+  demote(rt);
   try {
     const costly = rt.adapter.architecture === 'software' && offered[0] === 'looped';
     if (costly) assert.is.not(attentionVariant(rt), 'looped', 'a fresh process starts on a variant that compiles fast');
@@ -221,18 +222,18 @@ test('a kernel costly to compile (looped, on lavapipe) waits for promotion, whic
     assert.ok(offered.includes(attentionVariant(rt)));
     const store = new Map<string, string>();
     const cache: TuneCache = { get: (k) => store.get(k), set: (k, v) => void store.set(k, v) };
-    promoteAttention(rt);
+    promote(rt);
     assert.is(attentionVariant(rt), offered[0]);
-    await rememberAttention(rt, cache);
-    assert.equal([...store.values()], [offered[0]]);
-    resetAttention(rt);
-    await recallAttention(rt, cache);
+    await rememberPromotion(rt, cache);
+    assert.equal([...store.values()], ['promoted']);
+    demote(rt);
+    await recallPromotion(rt, cache);
     assert.is(attentionVariant(rt), offered[0], 'a cache that says it ran promotes at once');
-    resetAttention(rt);
-    await recallAttention(rt, { get: () => 'tiled', set: () => undefined });
-    if (costly) assert.is.not(attentionVariant(rt), 'looped', 'a cache naming another variant does not promote');
+    demote(rt);
+    await recallPromotion(rt, { get: () => undefined, set: () => undefined });
+    if (costly) assert.is.not(attentionVariant(rt), 'looped', 'an empty cache does not promote');
   } finally {
-    resetAttention(rt);
+    demote(rt);
   }
 });
 

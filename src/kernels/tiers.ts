@@ -1,0 +1,35 @@
+// Two tiers of kernels, as a JIT has: on lavapipe a kernel compiles at its first dispatch, on the
+// cores it computes on, and the fastest-running kernels (attention 'looped', matmul 'subgroup64')
+// cost far more to compile than a first image is worth. So a process starts on kernels that
+// compile fast and is promoted to the fast-running ones once a run proves long; a promotion that
+// ran is remembered in the tune cache, since the driver then keeps the compiled kernels on disk.
+import type { Runtime } from '../runtime/runtime.ts';
+import { adapterKey, type TuneCache } from './tune.ts';
+
+const TIER_KEY = 'tier/1';
+const promoted = new Set<string>(); // adapterKeys running the fast-running tier
+
+/** Whether the adapter is on its fast-running tier: kernels may pay their compile cost. */
+export function isPromoted(rt: Runtime): boolean {
+  return promoted.has(adapterKey(rt));
+}
+
+/** From now on, the fastest-running kernels, whatever they cost to compile. */
+export function promote(rt: Runtime): void {
+  promoted.add(adapterKey(rt));
+}
+
+/** Back to the fast-compiling tier (tests). */
+export function demote(rt: Runtime): void {
+  promoted.delete(adapterKey(rt));
+}
+
+/** Records a promotion whose kernels have run (so the driver has compiled and cached them). */
+export async function rememberPromotion(rt: Runtime, cache: TuneCache | undefined): Promise<void> {
+  if (isPromoted(rt)) await cache?.set(`${TIER_KEY}|${adapterKey(rt)}`, 'promoted');
+}
+
+/** Promotes at once where an earlier process ran the fast-running kernels on this adapter. */
+export async function recallPromotion(rt: Runtime, cache: TuneCache | undefined): Promise<void> {
+  if ((await cache?.get(`${TIER_KEY}|${adapterKey(rt)}`)) === 'promoted') promote(rt);
+}
