@@ -92,6 +92,7 @@ const NOTES: Partial<Record<DType, string>> = {
   float16: 'float16, widened to float32 (exact)',
   int32: 'int32, converted to float32 by readF32',
   uint8: 'uint8, converted to float32 by readF32',
+  int8: 'int8, converted to float32 by readF32',
   bool: 'bool, read as 0/1',
 };
 
