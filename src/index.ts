@@ -1,7 +1,8 @@
 // What both entry points export. Node: src/index.node.ts; browsers: src/index.browser.ts.
 // The reference travels into the shipped index.d.ts, so a consumer's tsc knows GPUDevice & co.
 /// <reference types="@webgpu/types" preserve="true" />
-export type { Scorer, ScoreResult, ScoreOptions, Timings, ImageInput, LoadProgress } from './musiq/scorer.ts';
+export type { Scorer, ScoreResult, ScoreOptions, Timings, ImageInput, LoadProgress, LoadedPrecision } from './musiq/scorer.ts';
+export type { FilePrecision } from './musiq/quantize.ts';
 export type { MusiqDims, Variant } from './musiq/checkpoint.ts';
 export type { RgbImage } from './musiq/decode.ts';
 export type { WeightPrecision } from './musiq/model.ts';
@@ -24,7 +25,9 @@ export interface CreateScorerOptions {
   /**
    * 'f16': the encoder's and the embedding's matmul weights are kept as f16 on the GPU (half
    * their memory; needs the adapter feature shader-f16); all math stays f32. Scores then differ
-   * from the original's by ~2e-4 (`npm run bench:f16` measures it). Default 'f32': exact.
+   * from the original's by ~2e-4 (`npm run bench:f16` measures it). 'f32': exact.
+   * Default: 'f16' for a checkpoint converted to f16 (`musiq convert`) where the adapter has
+   * shader-f16 (its values are already f16, so nothing changes but memory), 'f32' otherwise.
    */
   weights?: import('./musiq/model.ts').WeightPrecision;
 }

@@ -87,11 +87,18 @@ export class MusiqModel {
     readonly dims: MusiqDims,
     readonly variant: Variant,
     private weights: MusiqWeights | undefined,
+    /** How the big matmul weights are stored on the GPU. */
+    readonly gpuWeights: WeightPrecision = 'f32',
   ) {}
 
-  /** Reads every tensor of the checkpoint once and uploads it; `onProgress(done, total)` per tensor. */
-  static async load(rt: Runtime, ckpt: Checkpoint, onProgress?: (done: number, total: number) => void, weights: WeightPrecision = 'f32'): Promise<MusiqModel> {
+  /**
+   * Reads every tensor of the checkpoint once and uploads it; `onProgress(done, total)` per tensor.
+   * Without `weights`, an f16 file's kernels go up as f16 where the adapter has shader-f16 and
+   * are widened to f32 (exactly) where it has not; f32 and int8 files go up as f32.
+   */
+  static async load(rt: Runtime, ckpt: Checkpoint, onProgress?: (done: number, total: number) => void, weights?: WeightPrecision): Promise<MusiqModel> {
     const d = ckpt.dims;
+    weights ??= ckpt.precision === 'f16' && rt.features.has('shader-f16') ? 'f16' : 'f32';
     if (weights !== 'f32' && weights !== 'f16') throw new MusiqError(`musiq: weights must be 'f32' or 'f16', got ${JSON.stringify(weights)}`);
     if (weights === 'f16' && !rt.features.has('shader-f16')) {
       throw new MusiqError(`musiq: weights 'f16' needs the WebGPU feature shader-f16, which ${rt.adapterName} does not offer; use 'f32'`);
@@ -106,6 +113,7 @@ export class MusiqModel {
     const up = async (key: string, shape: number[]): Promise<Tensor> => rt.upload(await read(key), shape);
     // The big matmul weights (97% of the parameters), in the precision asked for.
     const matW = (data: Float32Array, shape: number[]): Tensor => (weights === 'f16' ? rt.upload(toF16(data), shape, 'f16') : rt.upload(data, shape));
+    const gpuWeights = weights;
     const uploaded: Tensor[] = [];
     const keep = <T extends Tensor>(t: T): T => (uploaded.push(t), t);
     try {
@@ -144,7 +152,7 @@ export class MusiqModel {
       };
       if (d.preLogits) weights.preLogits = { kernel: await read('pre_logits/kernel'), bias: await read('pre_logits/bias') };
       await rt.sync();
-      return new MusiqModel(rt, d, ckpt.variant, weights);
+      return new MusiqModel(rt, d, ckpt.variant, weights, gpuWeights);
     } catch (e) {
       for (const t of uploaded) t.dispose();
       throw e;

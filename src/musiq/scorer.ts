@@ -9,6 +9,7 @@ import { decodeImage, type RgbImage } from './decode.ts';
 import { preprocess } from './preprocess.ts';
 import { MusiqModel, type WeightPrecision } from './model.ts';
 import { tuneMatmul } from '../kernels/matmul.ts';
+import type { FilePrecision } from './quantize.ts';
 import type { TuneCache } from '../kernels/tune.ts';
 
 export interface Timings {
@@ -47,9 +48,16 @@ export interface ScoreOptions {
 /** Encoded PNG/JPEG bytes, or pixels already decoded to 8-bit RGB. */
 export type ImageInput = Uint8Array | ArrayBuffer | RgbImage;
 
+/** How the loaded checkpoint's kernels were stored in the file, and how they are stored on the GPU. */
+export interface LoadedPrecision {
+  file: FilePrecision;
+  gpu: WeightPrecision;
+}
+
 export interface Scorer {
   readonly variant: Variant;
   readonly dims: MusiqDims;
+  readonly precision: LoadedPrecision;
   readonly runtime: Runtime;
   score(image: ImageInput, name?: string, options?: ScoreOptions): Promise<ScoreResult>;
   /**
@@ -100,6 +108,7 @@ export async function createScorerFrom(
   return {
     variant: ckpt.variant,
     dims: ckpt.dims,
+    precision: { file: ckpt.precision, gpu: model.gpuWeights },
     runtime,
     async score(image: ImageInput, name = 'image', options: ScoreOptions = {}): Promise<ScoreResult> {
       if (model.disposed) throw new MusiqError('musiq: scorer used after dispose()');
@@ -156,6 +165,9 @@ export async function reloadable(open: () => Promise<Scorer>): Promise<Scorer> {
     },
     get dims() {
       return inner.dims;
+    },
+    get precision() {
+      return inner.precision;
     },
     get runtime() {
       return inner.runtime;
