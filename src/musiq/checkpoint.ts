@@ -44,6 +44,8 @@ export interface Checkpoint {
   npz: Npz;
   /** One tensor as float32 (int8 kernels dequantized), key relative to `opt/target/`, e.g. 'embedding/kernel'. */
   read(key: string): Promise<Float32Array>;
+  /** A float16 tensor's bit patterns as stored (for f16 uploads without a round trip); undefined if it is not float16. */
+  readF16Bits(key: string): Promise<Uint16Array | undefined>;
 }
 
 /** Lists every missing, unexpected and mis-shaped key of a checkpoint at once. */
@@ -183,6 +185,10 @@ export async function openCheckpoint(source: ByteSource): Promise<Checkpoint> {
       const bad = scale.findIndex((s) => !(s >= 0 && s < Infinity));
       if (bad >= 0) throw new CheckpointError(source.name, [`scale member ${SCALE_PREFIX}${key} holds ${scale[bad]} at ${bad}; scales must be finite and ≥ 0`]);
       return dequantizeInt8(q as Int8Array, scale);
+    },
+    async readF16Bits(key) {
+      if (!expected.has(key)) throw new MusiqError(`${source.name}: no checkpoint tensor "${key}"`);
+      return npz.readF16Bits(PREFIX + key);
     },
   };
 }

@@ -110,13 +110,20 @@ export function decodeNpy(data: Uint8Array, header: NpyHeader, dtype: DType): Nd
   return header.fortranOrder && header.shape.length > 1 ? fortranToC(out, header.shape) : out;
 }
 
+/** Every binary16 bit pattern's value, built on first use: widening is then one lookup per element. */
+let HALF_VALUES: Float32Array | undefined;
+
 function float16(data: Uint8Array, count: number, le: boolean): Float32Array {
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    const h = le ? data[2 * i] | (data[2 * i + 1] << 8) : (data[2 * i] << 8) | data[2 * i + 1];
-    const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
-    out[i] = exp === 0 ? sign * frac * 2 ** -24 : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  if (!HALF_VALUES) {
+    HALF_VALUES = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) {
+      const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
+      HALF_VALUES[h] = exp === 0 ? sign * frac * 2 ** -24 : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
+    }
   }
+  const table = HALF_VALUES;
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = table[le ? data[2 * i] | (data[2 * i + 1] << 8) : (data[2 * i] << 8) | data[2 * i + 1]];
   return out;
 }
 
