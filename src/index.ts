@@ -26,8 +26,9 @@ export interface CreateScorerOptions {
    * 'f16': the encoder's and the embedding's matmul weights are kept as f16 on the GPU (half
    * their memory; needs the adapter feature shader-f16); all math stays f32. Scores then differ
    * from the original's by ~2e-4 (`npm run bench:f16` measures it). 'f32': exact.
-   * Default: 'f16' for a checkpoint converted to f16 (`musiq convert`) where the adapter has
-   * shader-f16 (its values are already f16, so nothing changes but memory), 'f32' otherwise.
+   * Default: 'f16' for a checkpoint converted by `musiq convert` (f16 or int8) where the adapter
+   * has shader-f16 (an f16 file's values are f16 already; int8 ones are dequantized to f16, far
+   * finer than int8's own step), 'f32' otherwise. `scorer.precision` says what was chosen.
    */
   weights?: import('./musiq/model.ts').WeightPrecision;
 }

@@ -107,7 +107,7 @@ if (chromiumMissing) {
       page.on('console', (m) => logs.push(m.text()));
       page.on('pageerror', (e) => logs.push(e.message));
       const { score, precision } = await runPage(page, '/converted/tiny_koniq_f16.npz', logs);
-      console.log(`\n  f16 file: page ${score}, node ${nodeF16Score} (same file), node ${nodeScore} (f32 original)`);
+      console.log(`\n  f16 file: page ${score}, node ${nodeF16Score} (same file), node ${nodeScore} (f32 original); page says: ${await page.textContent('#ckptStatus')}`);
       assert.is(precision, 'f16');
       assert.ok(Math.abs(score - nodeScore) <= F16_TOL * Math.max(1, Math.abs(nodeScore)), `page ${score} vs node f32 ${nodeScore}`);
       // The very same f16 values in f32 math on both sides (f16 or f32 storage does not change a value).

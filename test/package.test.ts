@@ -119,7 +119,7 @@ test('musiq convert runs from the install; the installed bin scores and inspects
   const out = join(work, 'tiny_int8.npz');
   const c = await run(bin, ['convert', '--weights', 'int8', CKPT, out], app);
   assert.is(c.code, 0, c.stderr);
-  assert.match(c.stdout, /tiny_int8\.npz: int8, .* \(0\.2\dx of/);
+  assert.match(c.stdout, /tiny_int8\.npz: int8, .* \(0\.2\d+x of/);
   const inspect = await run(bin, ['inspect', '--json', out], app);
   assert.is(inspect.code, 0, inspect.stderr);
   assert.is(JSON.parse(inspect.stdout).precision, 'int8');

@@ -5,7 +5,7 @@
 import { MusiqError } from '../runtime/errors.ts';
 import { openNpz, type Npz, type NpyInfo } from '../npz/npz.ts';
 import type { ByteSource } from '../npz/source.ts';
-import { CONVERT_MEMBER, SCALE_PREFIX, dequantizeInt8, scaleShape, type FilePrecision, type Provenance } from './quantize.ts';
+import { CONVERT_MEMBER, SCALE_PREFIX, dequantizeInt8, dequantizeInt8ToF16, scaleShape, type FilePrecision, type Provenance } from './quantize.ts';
 
 export interface MusiqDims {
   hidden: number;
@@ -44,7 +44,10 @@ export interface Checkpoint {
   npz: Npz;
   /** One tensor as float32 (int8 kernels dequantized), key relative to `opt/target/`, e.g. 'embedding/kernel'. */
   read(key: string): Promise<Float32Array>;
-  /** A float16 tensor's bit patterns as stored (for f16 uploads without a round trip); undefined if it is not float16. */
+  /**
+   * A tensor as f16 bit patterns for an f16 upload, when that needs no f32 round trip: float16
+   * members as stored, int8 ones dequantized straight to f16; undefined for other dtypes.
+   */
   readF16Bits(key: string): Promise<Uint16Array | undefined>;
 }
 
@@ -167,6 +170,12 @@ export async function openCheckpoint(source: ByteSource): Promise<Checkpoint> {
     if (t.dtype === 'int8') t.note = `int8, times its float32 ${SCALE_PREFIX}… scales`;
     return t;
   });
+  const readInt8 = async (key: string): Promise<{ q: Int8Array; scale: Float32Array }> => {
+    const [{ data: q }, scale] = await Promise.all([npz.read(PREFIX + key), npz.readF32(SCALE_PREFIX + key)]);
+    const bad = scale.findIndex((s) => !(s >= 0 && s < Infinity));
+    if (bad >= 0) throw new CheckpointError(source.name, [`scale member ${SCALE_PREFIX}${key} holds ${scale[bad]} at ${bad}; scales must be finite and ≥ 0`]);
+    return { q: q as Int8Array, scale };
+  };
   return {
     name: source.name,
     variant: variant!,
@@ -181,14 +190,14 @@ export async function openCheckpoint(source: ByteSource): Promise<Checkpoint> {
     async read(key) {
       if (!expected.has(key)) throw new MusiqError(`${source.name}: no checkpoint tensor "${key}"`);
       if (found.get(key)!.dtype !== 'int8') return npz.readF32(PREFIX + key);
-      const [{ data: q }, scale] = await Promise.all([npz.read(PREFIX + key), npz.readF32(SCALE_PREFIX + key)]);
-      const bad = scale.findIndex((s) => !(s >= 0 && s < Infinity));
-      if (bad >= 0) throw new CheckpointError(source.name, [`scale member ${SCALE_PREFIX}${key} holds ${scale[bad]} at ${bad}; scales must be finite and ≥ 0`]);
-      return dequantizeInt8(q as Int8Array, scale);
+      const { q, scale } = await readInt8(key);
+      return dequantizeInt8(q, scale);
     },
     async readF16Bits(key) {
       if (!expected.has(key)) throw new MusiqError(`${source.name}: no checkpoint tensor "${key}"`);
-      return npz.readF16Bits(PREFIX + key);
+      if (found.get(key)!.dtype !== 'int8') return npz.readF16Bits(PREFIX + key);
+      const { q, scale } = await readInt8(key);
+      return dequantizeInt8ToF16(q, scale);
     },
   };
 }

@@ -93,12 +93,13 @@ export class MusiqModel {
 
   /**
    * Reads every tensor of the checkpoint once and uploads it; `onProgress(done, total)` per tensor.
-   * Without `weights`, an f16 file's kernels go up as f16 where the adapter has shader-f16 and
-   * are widened to f32 (exactly) where it has not; f32 and int8 files go up as f32.
+   * Without `weights`, the kernels of a converted file (f16 or int8) go up as f16 where the
+   * adapter has shader-f16 (int8 dequantized on the CPU, then rounded to f16: ≤ 2^-11 of a value,
+   * far below int8's own step), and as f32 where it has not; an original f32 file goes up as f32.
    */
   static async load(rt: Runtime, ckpt: Checkpoint, onProgress?: (done: number, total: number) => void, weights?: WeightPrecision): Promise<MusiqModel> {
     const d = ckpt.dims;
-    weights ??= ckpt.precision === 'f16' && rt.features.has('shader-f16') ? 'f16' : 'f32';
+    weights ??= ckpt.precision !== 'f32' && rt.features.has('shader-f16') ? 'f16' : 'f32';
     if (weights !== 'f32' && weights !== 'f16') throw new MusiqError(`musiq: weights must be 'f32' or 'f16', got ${JSON.stringify(weights)}`);
     if (weights === 'f16' && !rt.features.has('shader-f16')) {
       throw new MusiqError(`musiq: weights 'f16' needs the WebGPU feature shader-f16, which ${rt.adapterName} does not offer; use 'f32'`);
@@ -112,8 +113,8 @@ export class MusiqModel {
     };
     const up = async (key: string, shape: number[]): Promise<Tensor> => rt.upload(await read(key), shape);
     // The big matmul weights (97% of the parameters), in the precision asked for: the
-    // column-concatenation of `keys` as [rows, cols]. An f16 file's kernels go up as f16 as they
-    // are stored, with no round trip through f32 (on the full-size checkpoint that took ~10 s).
+    // column-concatenation of `keys` as [rows, cols]. A converted file's kernels go up as f16
+    // without a round trip through f32 (on the full-size checkpoint that took ~10 s).
     const matW = async (keys: string[], rows: number, cols: number): Promise<Tensor> => {
       const shape = [rows, cols];
       const each = cols / keys.length;

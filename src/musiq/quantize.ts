@@ -11,6 +11,8 @@
 // - `musiq/convert`: UTF-8 JSON (a uint8 vector) saying precision, source file name and sha256.
 // Members keep their original names, so tools that read the original keys still find them.
 
+import { f16Bits } from '../runtime/f16.ts';
+
 export type FilePrecision = 'f32' | 'f16' | 'int8';
 
 export const CONVERT_MEMBER = 'musiq/convert';
@@ -65,6 +67,22 @@ export function quantizeInt8(w: Float32Array, cols: number): { q: Int8Array; sca
     }
   }
   return { q, scale };
+}
+
+/**
+ * q · scale per column rounded to f16 bits, for f16 storage on the GPU (that rounding, ≤ 2^-11
+ * of a value, is far below int8's own step). Each column's 255 possible values are converted
+ * once, so the cost is a table lookup per element, not an f16 conversion.
+ */
+export function dequantizeInt8ToF16(q: Int8Array, scale: Float32Array): Uint16Array {
+  const cols = scale.length;
+  const table = new Uint16Array(cols * 256);
+  for (let c = 0; c < cols; c++) {
+    for (let v = -128; v < 128; v++) table[c * 256 + v + 128] = f16Bits(Math.fround(v * scale[c]));
+  }
+  const out = new Uint16Array(q.length);
+  for (let i = 0; i < q.length; i++) out[i] = table[(i % cols) * 256 + q[i] + 128];
+  return out;
 }
 
 /** q · scale per column, in float32 (the value the GPU sees when int8 is expanded at upload). */

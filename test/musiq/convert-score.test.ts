@@ -1,6 +1,7 @@
 // Converted checkpoints (`musiq convert`) score every shared fixture image with both tiny
 // checkpoints close to the independent implementation's scores, within the tolerance of their
-// precision; an f16 file scores the same whether its kernels stay f16 on the GPU or are widened.
+// precision, whether their kernels stay f16 on the GPU (adapters with shader-f16) or are widened
+// to f32 (adapters without, as SwiftShader; forced here with `weights: 'f32'`).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -43,19 +44,25 @@ for (const name of ['tiny_koniq_s0', 'tiny_ava_s0']) {
     const f16 = await createScorer({ checkpoint: files.f16, runtime: rt });
     const f16Wide = await createScorer({ checkpoint: files.f16, runtime: rt, weights: 'f32' });
     const int8 = await createScorer({ checkpoint: files.int8, runtime: rt });
-    assert.equal(f16.precision, { file: 'f16', gpu: rt.features.has('shader-f16') ? 'f16' : 'f32' });
+    const int8Wide = await createScorer({ checkpoint: files.int8, runtime: rt, weights: 'f32' });
+    const half = rt.features.has('shader-f16') ? 'f16' : 'f32';
+    assert.equal(f16.precision, { file: 'f16', gpu: half });
     assert.equal(f16Wide.precision, { file: 'f16', gpu: 'f32' });
-    assert.equal(int8.precision, { file: 'int8', gpu: 'f32' });
-    const worst = { f16: 0, int8: 0, same: 0 };
+    assert.equal(int8.precision, { file: 'int8', gpu: half });
+    assert.equal(int8Wide.precision, { file: 'int8', gpu: 'f32' });
+    const worst = { f16: 0, int8: 0, int8Wide: 0, same: 0 };
     try {
       for (const { image, score } of expected.results) {
         const bytes = readFileSync(fixtures + image);
         const a = (await f16.score(bytes, image)).score;
         const b = (await f16Wide.score(bytes, image)).score;
         const c = (await int8.score(bytes, image)).score;
+        const d = (await int8Wide.score(bytes, image)).score;
         const scale = Math.max(1, Math.abs(score));
         worst.f16 = Math.max(worst.f16, Math.abs(a - score) / scale);
         worst.int8 = Math.max(worst.int8, Math.abs(c - score) / scale);
+        worst.int8Wide = Math.max(worst.int8Wide, Math.abs(d - score) / scale);
+        assert.ok(Math.abs(d - score) <= TOL.int8 * scale, `${image} int8 widened to f32: ${d} vs ${score}`);
         worst.same = Math.max(worst.same, Math.abs(a - b) / scale);
         assert.ok(Math.abs(a - score) <= TOL.f16 * scale, `${image} f16: ${a} vs ${score}`);
         assert.ok(Math.abs(c - score) <= TOL.int8 * scale, `${image} int8: ${c} vs ${score}`);
@@ -65,8 +72,9 @@ for (const name of ['tiny_koniq_s0', 'tiny_ava_s0']) {
       f16.dispose();
       f16Wide.dispose();
       int8.dispose();
+      int8Wide.dispose();
     }
-    console.log(`\n  ${name}: worst |score - expected| / max(1, |score|): f16 ${worst.f16.toExponential(2)}, int8 ${worst.int8.toExponential(2)}; f16 file, GPU f16 vs f32: ${worst.same.toExponential(2)}`);
+    console.log(`\n  ${name}: worst |score - expected| / max(1, |score|): f16 ${worst.f16.toExponential(2)}, int8 ${worst.int8.toExponential(2)} (GPU ${half}), ${worst.int8Wide.toExponential(2)} (GPU f32); f16 file, GPU f16 vs f32: ${worst.same.toExponential(2)}`);
   });
 }
 
