@@ -48,6 +48,13 @@ export function scaleShape(key: string, shape: readonly number[]): number[] {
   return shape.slice(shape.length - outputAxes(key));
 }
 
+/**
+ * How far a converted file's scores may be from the original's, relative to max(1, |score|):
+ * the bars the test suite holds converted fixtures to (measured worst: f16 3.6e-4, int8 1.2e-2,
+ * on synthetic weights; bench/convert.ts). `musiq validate` uses them for converted files.
+ */
+export const CONVERTED_SCORE_TOLERANCE = { f16: 1e-3, int8: 3e-2 } as const;
+
 export const INT8_MAX = 127;
 
 /** Per-column symmetric int8 of a row-major [rows, cols] matrix (cols = product of the output axes). */

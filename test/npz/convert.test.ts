@@ -142,6 +142,14 @@ test('musiq inspect shows the precision and where the file came from', async () 
   assert.match(plain.stdout, /precision: f32\n/);
 });
 
+test('musiq validate holds a converted file to its precision\'s tolerance, not to every published digit', async () => {
+  const r = await musiq(['validate', '--checkpoint', converted('tiny_koniq_s0', 'int8')]);
+  // Random weights: far from the published koniq scores, whatever the tolerance.
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stdout, /^int8 checkpoint \(musiq convert\): a score passes within 0\.03·max\(1, \|expected\|\)/);
+  assert.match(r.stdout, '5 of 5 scores differ');
+});
+
 test('bad input: one line, exit 1, no output and no temporary file left', async () => {
   const before = readdirSync(dir);
   const bytes = readFileSync(join(ckpts, 'tiny_koniq_s0.npz'));
