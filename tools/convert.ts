@@ -34,6 +34,15 @@ export interface ConvertResult {
   dropped: number;
 }
 
+/** The file being written, removed if the CLI is interrupted (Ctrl-C, kill) before renaming it. */
+let pendingTemp: string | undefined;
+
+function removeTempAndExit(signal: NodeJS.Signals): void {
+  if (pendingTemp) rmSync(pendingTemp, { force: true });
+  console.error(`musiq convert: interrupted (${signal})${pendingTemp ? '; the partial output was removed' : ''}`);
+  process.exit(130);
+}
+
 export async function main(args: string[]): Promise<number> {
   let precision: string | undefined;
   let force = false;
@@ -52,6 +61,7 @@ export async function main(args: string[]): Promise<number> {
   if (precision !== 'f16' && precision !== 'int8') return usage(precision === undefined ? '--weights f16|int8 is required' : `--weights must be f16 or int8, not "${precision}"`);
   if (files.length !== 2) return usage(`expected <in.npz> <out.npz>, got ${files.length} file${files.length === 1 ? '' : 's'}`);
   const t0 = performance.now();
+  process.once('SIGINT', removeTempAndExit).once('SIGTERM', removeTempAndExit);
   try {
     const r = await convertCheckpoint(files[0], files[1], precision, { force, progress: true });
     const ratio = (r.bytes / r.sourceBytes).toFixed(3);
@@ -83,14 +93,17 @@ export async function convertCheckpoint(input: string, output: string, precision
     if (ckpt.precision !== 'f32') throw new MusiqError(`${input}: already holds ${ckpt.precision} kernels; convert the original float32 checkpoint instead`);
     const bar = options.progress ? progressBar(`converting ${basename(input)}`) : undefined;
     const sha256 = await hashSource(source, (n) => bar?.update(n, source.size * 2, 'sha256'));
+    // Optimizer state and the like; a quality head's unused pre_logits are still parameters and are kept.
+    const dropped = ckpt.ignored.filter((n) => !n.startsWith(PREFIX)).length;
     const provenance: Provenance = {
       format: CONVERT_FORMAT,
       precision,
       source: { name: basename(input), sha256, bytes: source.size },
-      dropped: ckpt.ignored.length,
+      dropped,
       tool: 'musiq-webgpu musiq convert',
     };
     const temp = join(dirname(resolve(output)), `.${basename(output)}.${process.pid}.tmp`);
+    pendingTemp = temp;
     const handle = await open(temp, 'wx').catch((e: Error) => {
       throw new MusiqError(`${output}: cannot write next to it (${e.message})`);
     });
@@ -117,9 +130,10 @@ export async function convertCheckpoint(input: string, output: string, precision
       if (e instanceof MusiqError) throw e;
       throw new MusiqError(`${output}: writing failed (${(e as Error).message})`);
     } finally {
+      pendingTemp = undefined;
       bar?.done();
     }
-    return { bytes, sourceBytes: source.size, precision, dropped: ckpt.ignored.length };
+    return { bytes, sourceBytes: source.size, precision, dropped };
   } finally {
     await source.close?.();
   }

@@ -3,14 +3,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, rmSync, writeSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openNpz } from '../../src/npz/npz.ts';
 import { bytesSource } from '../../src/npz/source.ts';
 import { fileSource } from '../../src/npz/source.node.ts';
-import { writeNpz, type NpyMember } from '../../src/npz/writer.ts';
+import { npzChunks, writeNpz, type NpyMember } from '../../src/npz/writer.ts';
+import { syntheticMembers } from '../../tools/write-checkpoint.ts';
 import { CheckpointError, openCheckpoint } from '../../src/musiq/checkpoint.ts';
 import { CONVERT_MEMBER, SCALE_PREFIX } from '../../src/musiq/quantize.ts';
 import { convertCheckpoint } from '../../tools/convert.ts';
@@ -190,6 +191,27 @@ test('an existing output is kept unless --force', async () => {
   const self = await musiq(['convert', '--weights', 'f16', '--force', src, src]);
   assert.is(self.code, 1);
   assert.match(self.stderr, /must not be the input/);
+});
+
+test('Ctrl-C during a conversion removes the partial output', async () => {
+  const sub = mkdtempSync(join(dir, 'sigint-'));
+  const big = join(sub, 'full.npz');
+  const fd = openSync(big, 'w');
+  for (const chunk of npzChunks(syntheticMembers({ config: 'full', numClasses: 1 }))) writeSync(fd, chunk);
+  closeSync(fd);
+  const p = spawn(process.execPath, [join(root, 'tools', 'musiq.js'), 'convert', '--weights', 'int8', big, join(sub, 'out.npz')], { cwd: sub });
+  let stderr = '';
+  p.stderr.on('data', (d) => (stderr += d));
+  const closed = new Promise<number | null>((r) => p.on('close', r));
+  // Wait for the temporary file (written after the sha256 pass), then interrupt.
+  const t0 = Date.now();
+  while (!readdirSync(sub).some((f) => f.endsWith('.tmp')) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 5));
+  p.kill('SIGINT');
+  const code = await closed;
+  assert.is(code, 130, stderr);
+  assert.match(stderr, /interrupted \(SIGINT\); the partial output was removed/);
+  assert.equal(readdirSync(sub), ['full.npz']);
+  rmSync(sub, { recursive: true, force: true });
 });
 
 /** The int8 file with its members passed through `edit` (undefined drops one). */
