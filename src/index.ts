@@ -1,7 +1,8 @@
 // What both entry points export. Node: src/index.node.ts; browsers: src/index.browser.ts.
 // The reference travels into the shipped index.d.ts, so a consumer's tsc knows GPUDevice & co.
 /// <reference types="@webgpu/types" preserve="true" />
-export type { Scorer, ScoreResult, ScoreOptions, Timings, ImageInput, LoadProgress } from './musiq/scorer.ts';
+export type { Scorer, ScoreResult, ScoreOptions, Timings, ImageInput, LoadProgress, LoadedPrecision } from './musiq/scorer.ts';
+export type { FilePrecision } from './musiq/quantize.ts';
 export type { MusiqDims, Variant } from './musiq/checkpoint.ts';
 export type { RgbImage } from './image/rgb-image.ts';
 export type { WeightPrecision } from './musiq/model.ts';
@@ -26,7 +27,10 @@ export interface CreateScorerOptions {
   /**
    * 'f16': the encoder's and the embedding's matmul weights are kept as f16 on the GPU (half
    * their memory; needs the adapter feature shader-f16); all math stays f32. Scores then differ
-   * from the original's by ~2e-4 (`npm run bench:f16` measures it). Default 'f32': exact.
+   * from the original's by ~2e-4 (`npm run bench:f16` measures it). 'f32': exact.
+   * Default: 'f16' for a checkpoint converted by `musiq convert` (f16 or int8) where the adapter
+   * has shader-f16 (an f16 file's values are f16 already; int8 ones are dequantized to f16, far
+   * finer than int8's own step), 'f32' otherwise. `scorer.precision` says what was chosen.
    */
   weights?: import('./musiq/model.ts').WeightPrecision;
 }

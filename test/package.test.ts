@@ -114,6 +114,25 @@ test('musiq validate runs from the install (its photos ship) and fails a synthet
   assert.match(r.stdout, '5 of 5 scores differ from the published koniq values');
 });
 
+test('musiq convert runs from the install; the installed bin scores and inspects what it wrote', async () => {
+  const bin = join(app, 'node_modules', '.bin', 'musiq');
+  const out = join(work, 'tiny_int8.npz');
+  const c = await run(bin, ['convert', '--weights', 'int8', CKPT, out], app);
+  assert.is(c.code, 0, c.stderr);
+  assert.match(c.stdout, /tiny_int8\.npz: int8, .* \(0\.2\d+x of/);
+  const inspect = await run(bin, ['inspect', '--json', out], app);
+  assert.is(inspect.code, 0, inspect.stderr);
+  assert.is(JSON.parse(inspect.stdout).precision, 'int8');
+  const r = await run(bin, ['score', '--json', '--checkpoint', out, join(fixtures, 'images', IMAGE)], app);
+  assert.is(r.code, 0, r.stderr);
+  const score = (JSON.parse(r.stdout) as { score: number }[])[0].score;
+  // int8's tolerance, as justified in test/musiq/convert-score.test.ts.
+  assert.ok(Math.abs(score - expected) <= 3e-2 * Math.max(1, Math.abs(expected)), `${score} vs ${expected}`);
+  const again = await run(bin, ['convert', '--weights', 'f16', out, join(work, 'twice.npz')], app);
+  assert.is(again.code, 1);
+  assert.match(again.stderr, /already converted \(int8, from /);
+});
+
 test('a plain .mjs consumer scores through import { createScorer }', async () => {
   writeFileSync(
     join(app, 'score.mjs'),

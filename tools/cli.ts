@@ -5,6 +5,7 @@ const commands: Record<string, () => Promise<{ main: (args: string[]) => Promise
   score: () => import('./score.ts'),
   inspect: () => import('./inspect.ts'),
   validate: () => import('./validate.ts'),
+  convert: () => import('./convert.ts'),
 };
 
 const USAGE = `usage: musiq <command> [options]
@@ -13,7 +14,9 @@ commands:
   score [options] <image|dir>...   score images (musiq score --help)
   inspect <checkpoint.npz> [--json]  describe a MUSIQ checkpoint
   validate [--model NAME | --checkpoint FILE]
-                                   check a checkpoint against the published scores`;
+                                   check a checkpoint against the published scores
+  convert --weights f16|int8 <in.npz> <out.npz>
+                                   a smaller checkpoint (musiq convert --help)`;
 
 const [command, ...args] = process.argv.slice(2);
 if (!command || command === "--help" || command === "-h") {

@@ -25,7 +25,8 @@ options:
   --shard K/N             score only the K-th of N disjoint slices of the sorted list (1-based)
   --weights f32|f16       f16: keep the big matmul weights as f16 on the GPU (half the memory,
                           needs shader-f16); scores move by ~2e-4, so keep one --out file to one
-                          setting (default f32: exact)
+                          setting (default f32: exact; for a file from \`musiq convert --weights
+                          f16\`, f16 where the adapter has shader-f16)
   --format table|json|jsonl|csv
                           output format (default: from --out's extension; on stdout table on a
                           terminal, json otherwise)
@@ -49,12 +50,12 @@ interface Args {
   out?: string;
   embeddings?: string;
   shard?: { k: number; n: number };
-  weights: 'f32' | 'f16';
+  weights?: 'f32' | 'f16';
   paths: string[];
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { model: 'koniq', weights: 'f32', paths: [] };
+  const a: Args = { model: 'koniq', paths: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {

@@ -69,7 +69,9 @@ async function loadCheckpoint(name: string, bytes: ArrayBuffer): Promise<void> {
   scorer = await createScorer({ checkpoint: bytes, runtime: rt, onProgress: ({ done, total }) => status(`uploading ${name}: ${done}/${total} tensors`, done / total) });
   scorerName = name;
   const d = scorer.dims;
-  status(`${name}: ${scorer.variant} head, ${d.layers} layers × ${d.hidden} hidden`);
+  const { file, gpu } = scorer.precision;
+  $('precision').textContent = file;
+  status(`${name}: ${scorer.variant} head, ${d.layers} layers × ${d.hidden} hidden, ${file} weights${gpu !== file ? ` (${gpu} on the GPU)` : ''}`);
 }
 
 async function loadFromUrl(url: string): Promise<void> {

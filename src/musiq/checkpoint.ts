@@ -5,6 +5,7 @@
 import { MusiqError } from '../common/errors.ts';
 import { openNpz, type Npz, type NpyInfo } from '../npz/npz.ts';
 import type { ByteSource } from '../npz/source.ts';
+import { CONVERT_MEMBER, SCALE_PREFIX, dequantizeInt8, dequantizeInt8ToF16, scaleShape, type FilePrecision, type Provenance } from './quantize.ts';
 
 export interface MusiqDims {
   hidden: number;
@@ -36,9 +37,18 @@ export interface Checkpoint {
   tensors: NpyInfo[];
   /** Full names of members that are not model parameters (optimizer state, ...). */
   ignored: string[];
+  /** How the kernels are stored: 'f32' (the originals), or 'f16' / 'int8' (`musiq convert`). */
+  precision: FilePrecision;
+  /** What `musiq convert` recorded (source name and sha256), for converted files. */
+  provenance?: Provenance;
   npz: Npz;
-  /** One tensor as float32, key relative to `opt/target/`, e.g. 'embedding/kernel'. */
+  /** One tensor as float32 (int8 kernels dequantized), key relative to `opt/target/`, e.g. 'embedding/kernel'. */
   read(key: string): Promise<Float32Array>;
+  /**
+   * A tensor as f16 bit patterns for an f16 upload, when that needs no f32 round trip: float16
+   * members as stored, int8 ones dequantized straight to f16; undefined for other dtypes.
+   */
+  readF16Bits(key: string): Promise<Uint16Array | undefined>;
 }
 
 /** Lists every missing, unexpected and mis-shaped key of a checkpoint at once. */
@@ -112,9 +122,11 @@ export async function openCheckpoint(source: ByteSource): Promise<Checkpoint> {
   const npz = await openNpz(source);
   const found = new Map<string, NpyInfo>();
   const ignored: string[] = [];
+  const scales = new Map<string, NpyInfo>();
   for (const m of npz.members) {
     if (m.name.startsWith(PREFIX)) found.set(m.name.slice(PREFIX.length), m);
-    else ignored.push(m.name);
+    else if (m.name.startsWith(SCALE_PREFIX)) scales.set(m.name.slice(SCALE_PREFIX.length), m);
+    else if (m.name !== CONVERT_MEMBER) ignored.push(m.name);
   }
   if (found.size === 0) {
     const some = npz.members.slice(0, 5).map((m) => m.name).join(', ');
@@ -140,15 +152,30 @@ export async function openCheckpoint(source: ByteSource): Promise<Checkpoint> {
     const m = found.get(k);
     if (!m) continue;
     if (shape.join() !== m.shape.join()) misshaped.push(`${k} is ${fmt(m.shape)}, expected ${fmt(shape)}`);
-    if (!m.dtype || !m.dtype.startsWith('float')) badType.push(`${k} is '${m.descr}'`);
+    if (m.dtype === 'int8') problems.push(...int8Problems(k, m, scales.get(k), shape));
+    else if (!m.dtype || !m.dtype.startsWith('float')) badType.push(`${k} is '${m.descr}'`);
   }
+  for (const [k, m] of scales) {
+    if (found.get(k)?.dtype !== 'int8') problems.push(`scale member ${m.name} belongs to no int8 member ${PREFIX}${k}`);
+  }
+  const provenance = await readProvenance(npz, problems);
   if (missing.length) problems.push(`missing ${missing.length}: ${missing.join(', ')}`);
   if (unexpected.length) problems.push(`unexpected ${unexpected.length}: ${unexpected.join(', ')}`);
   if (misshaped.length) problems.push(`mis-shaped ${misshaped.length}: ${misshaped.join(', ')}`);
   if (badType.length) problems.push(`not float ${badType.length}: ${badType.join(', ')}`);
   if (problems.length) throw new CheckpointError(source.name, problems);
 
-  const tensors = [...expected.keys()].map((k) => ({ ...found.get(k)!, name: k }));
+  const tensors = [...expected.keys()].map((k) => {
+    const t = { ...found.get(k)!, name: k };
+    if (t.dtype === 'int8') t.note = `int8, times its float32 ${SCALE_PREFIX}… scales`;
+    return t;
+  });
+  const readInt8 = async (key: string): Promise<{ q: Int8Array; scale: Float32Array }> => {
+    const [{ data: q }, scale] = await Promise.all([npz.read(PREFIX + key), npz.readF32(SCALE_PREFIX + key)]);
+    const bad = scale.findIndex((s) => !(s >= 0 && s < Infinity));
+    if (bad >= 0) throw new CheckpointError(source.name, [`scale member ${SCALE_PREFIX}${key} holds ${scale[bad]} at ${bad}; scales must be finite and ≥ 0`]);
+    return { q: q as Int8Array, scale };
+  };
   return {
     name: source.name,
     variant: variant!,
@@ -157,12 +184,47 @@ export async function openCheckpoint(source: ByteSource): Promise<Checkpoint> {
     bytes: tensors.reduce((a, t) => a + (t.byteLength ?? 0), 0),
     tensors,
     ignored,
+    precision: provenance?.precision ?? (tensors.some((t) => t.dtype === 'int8') ? 'int8' : tensors.some((t) => t.dtype === 'float16') ? 'f16' : 'f32'),
+    provenance,
     npz,
     async read(key) {
       if (!expected.has(key)) throw new MusiqError(`${source.name}: no checkpoint tensor "${key}"`);
-      return npz.readF32(PREFIX + key);
+      if (found.get(key)!.dtype !== 'int8') return npz.readF32(PREFIX + key);
+      const { q, scale } = await readInt8(key);
+      return dequantizeInt8(q, scale);
+    },
+    async readF16Bits(key) {
+      if (!expected.has(key)) throw new MusiqError(`${source.name}: no checkpoint tensor "${key}"`);
+      if (found.get(key)!.dtype !== 'int8') return npz.readF16Bits(PREFIX + key);
+      const { q, scale } = await readInt8(key);
+      return dequantizeInt8ToF16(q, scale);
     },
   };
+}
+
+/** An int8 kernel needs its float32 scale member, shaped as the kernel's output axes. */
+function int8Problems(key: string, m: NpyInfo, scale: NpyInfo | undefined, shape: number[]): string[] {
+  const want = scaleShape(key, shape);
+  if (!key.endsWith('/kernel')) return [`${PREFIX}${key} is int8, which only kernels may be`];
+  if (!scale) return [`int8 member ${PREFIX}${key} has no scale member ${SCALE_PREFIX}${key}`];
+  if (scale.dtype !== 'float32') return [`scale member ${scale.name} is '${scale.descr}', expected float32`];
+  if (scale.shape.join() !== want.join()) return [`scale member ${scale.name} is ${fmt(scale.shape)}, expected ${fmt(want)} for ${PREFIX}${key} ${fmt(m.shape)}`];
+  return [];
+}
+
+async function readProvenance(npz: Npz, problems: string[]): Promise<Provenance | undefined> {
+  const m = npz.get(CONVERT_MEMBER);
+  if (!m) return undefined;
+  try {
+    const { data } = await npz.read(CONVERT_MEMBER);
+    if (m.dtype !== 'uint8') throw new Error(`dtype '${m.descr}'`);
+    const p = JSON.parse(new TextDecoder().decode(data as Uint8Array)) as Provenance;
+    if (p.precision !== 'f16' && p.precision !== 'int8') throw new Error(`precision ${JSON.stringify(p.precision)}`);
+    return p;
+  } catch (e) {
+    problems.push(`${CONVERT_MEMBER} is not musiq's conversion record (${(e as Error).message})`);
+    return undefined;
+  }
 }
 
 /**

@@ -65,8 +65,8 @@ export interface ForwardResult {
 }
 
 /** Column-concatenates k matrices of shape [rows, cols] into [rows, k·cols]. */
-function concatColumns(parts: Float32Array[], rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols * parts.length);
+function concatColumns<T extends Float32Array | Uint16Array>(parts: T[], rows: number, cols: number): T {
+  const out = new (parts[0].constructor as new (n: number) => T)(rows * cols * parts.length);
   for (let r = 0; r < rows; r++) {
     parts.forEach((p, k) => out.set(p.subarray(r * cols, (r + 1) * cols), (r * parts.length + k) * cols));
   }
@@ -89,11 +89,19 @@ export class MusiqModel {
     readonly dims: MusiqDims,
     readonly variant: Variant,
     private weights: MusiqWeights | undefined,
+    /** How the big matmul weights are stored on the GPU. */
+    readonly gpuWeights: WeightPrecision = 'f32',
   ) {}
 
-  /** Reads every tensor of the checkpoint once and uploads it; `onProgress(done, total)` per tensor. */
-  static async load(rt: Runtime, ckpt: Checkpoint, onProgress?: (done: number, total: number) => void, weights: WeightPrecision = 'f32'): Promise<MusiqModel> {
+  /**
+   * Reads every tensor of the checkpoint once and uploads it; `onProgress(done, total)` per tensor.
+   * Without `weights`, the kernels of a converted file (f16 or int8) go up as f16 where the
+   * adapter has shader-f16 (int8 dequantized on the CPU, then rounded to f16: ≤ 2^-11 of a value,
+   * far below int8's own step), and as f32 where it has not; an original f32 file goes up as f32.
+   */
+  static async load(rt: Runtime, ckpt: Checkpoint, onProgress?: (done: number, total: number) => void, weights?: WeightPrecision): Promise<MusiqModel> {
     const d = ckpt.dims;
+    weights ??= ckpt.precision !== 'f32' && rt.features.has('shader-f16') ? 'f16' : 'f32';
     if (weights !== 'f32' && weights !== 'f16') throw new MusiqError(`musiq: weights must be 'f32' or 'f16', got ${JSON.stringify(weights)}`);
     if (weights === 'f16' && !rt.features.has('shader-f16')) {
       throw new MusiqError(`musiq: weights 'f16' needs the WebGPU feature shader-f16, which ${rt.adapterName} does not offer; use 'f32'`);
@@ -106,8 +114,24 @@ export class MusiqModel {
       return data;
     };
     const up = async (key: string, shape: number[]): Promise<Tensor> => rt.upload(await read(key), shape);
-    // The big matmul weights (97% of the parameters), in the precision asked for.
-    const matW = (data: Float32Array, shape: number[]): Tensor => (weights === 'f16' ? rt.upload(toF16(data), shape, 'f16') : rt.upload(data, shape));
+    // The big matmul weights (97% of the parameters), in the precision asked for: the
+    // column-concatenation of `keys` as [rows, cols]. A converted file's kernels go up as f16
+    // without a round trip through f32 (on the full-size checkpoint that took ~10 s).
+    const matW = async (keys: string[], rows: number, cols: number): Promise<Tensor> => {
+      const shape = [rows, cols];
+      const each = cols / keys.length;
+      if (weights === 'f16') {
+        const halves = await Promise.all(keys.map((k) => ckpt.readF16Bits(k)));
+        if (halves.every((h) => h !== undefined)) {
+          for (const _ of keys) onProgress?.(++done, total);
+          return rt.upload(keys.length === 1 ? halves[0]! : concatColumns(halves as Uint16Array[], rows, each), shape, 'f16');
+        }
+      }
+      const parts = await Promise.all(keys.map(read));
+      const data = parts.length === 1 ? parts[0] : concatColumns(parts, rows, each);
+      return weights === 'f16' ? rt.upload(toF16(data), shape, 'f16') : rt.upload(data, shape);
+    };
+    const gpuWeights = weights;
     const uploaded: Tensor[] = [];
     const keep = <T extends Tensor>(t: T): T => (uploaded.push(t), t);
     try {
@@ -116,25 +140,24 @@ export class MusiqModel {
       for (let i = 0; i < d.layers; i++) {
         const p = `Transformer/encoderblock_${i}/`;
         const a = `${p}MultiHeadDotProductAttention_1/`;
-        const qkvParts = await Promise.all(['query', 'key', 'value'].map((n) => read(`${a}${n}/kernel`)));
         const qkvBias = await Promise.all(['query', 'key', 'value'].map((n) => read(`${a}${n}/bias`)));
         layers.push({
           ln0: [keep(await up(`${p}LayerNorm_0/scale`, [d.hidden])), keep(await up(`${p}LayerNorm_0/bias`, [d.hidden]))],
-          qkv: keep(matW(concatColumns(qkvParts, d.hidden, d.hidden), [d.hidden, 3 * d.hidden])),
+          qkv: keep(await matW(['query', 'key', 'value'].map((n) => `${a}${n}/kernel`), d.hidden, 3 * d.hidden)),
           qkvBias: keep(rt.upload(concat(qkvBias), [3 * d.hidden])),
-          out: keep(matW(await read(`${a}out/kernel`), [d.hidden, d.hidden])),
+          out: keep(await matW([`${a}out/kernel`], d.hidden, d.hidden)),
           outBias: keep(await up(`${a}out/bias`, [d.hidden])),
           ln2: [keep(await up(`${p}LayerNorm_2/scale`, [d.hidden])), keep(await up(`${p}LayerNorm_2/bias`, [d.hidden]))],
-          mlp0: keep(matW(await read(`${p}MlpBlock_3/Dense_0/kernel`), [d.hidden, d.mlp])),
+          mlp0: keep(await matW([`${p}MlpBlock_3/Dense_0/kernel`], d.hidden, d.mlp)),
           mlp0Bias: keep(await up(`${p}MlpBlock_3/Dense_0/bias`, [d.mlp])),
-          mlp1: keep(matW(await read(`${p}MlpBlock_3/Dense_1/kernel`), [d.mlp, d.hidden])),
+          mlp1: keep(await matW([`${p}MlpBlock_3/Dense_1/kernel`], d.mlp, d.hidden)),
           mlp1Bias: keep(await up(`${p}MlpBlock_3/Dense_1/bias`, [d.hidden])),
         });
       }
       const embIn = 64 * 4 * d.stemWidth;
       const weights: MusiqWeights = {
         stem: stemW,
-        embedding: keep(matW(await read('embedding/kernel'), [embIn, d.hidden])),
+        embedding: keep(await matW(['embedding/kernel'], embIn, d.hidden)),
         embeddingBias: keep(await up('embedding/bias', [d.hidden])),
         pos: keep(await up('Transformer/posembed_input/pos_embedding', [d.posGrid * d.posGrid, d.hidden])),
         scale: keep(await up('Transformer/scaleembed_input/scale_embedding', [d.numScales, d.hidden])),
@@ -146,7 +169,7 @@ export class MusiqModel {
       };
       if (d.preLogits) weights.preLogits = { kernel: await read('pre_logits/kernel'), bias: await read('pre_logits/bias') };
       await rt.sync();
-      return new MusiqModel(rt, d, ckpt.variant, weights);
+      return new MusiqModel(rt, d, ckpt.variant, weights, gpuWeights);
     } catch (e) {
       for (const t of uploaded) t.dispose();
       throw e;

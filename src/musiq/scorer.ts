@@ -11,6 +11,7 @@ import { preprocess } from './preprocess.ts';
 import { MusiqModel, type WeightPrecision } from './model.ts';
 import { tuneMatmul } from '../kernels/matmul.ts';
 import { isPromoted, promote, recallPromotion, rememberPromotion } from '../kernels/tiers.ts';
+import type { FilePrecision } from './quantize.ts';
 import type { TuneCache } from '../kernels/tune.ts';
 
 export interface Timings {
@@ -49,9 +50,16 @@ export interface ScoreOptions {
 /** Encoded PNG/JPEG bytes, or pixels already decoded to 8-bit RGB. */
 export type ImageInput = Uint8Array | ArrayBuffer | RgbImage;
 
+/** How the loaded checkpoint's kernels were stored in the file, and how they are stored on the GPU. */
+export interface LoadedPrecision {
+  file: FilePrecision;
+  gpu: WeightPrecision;
+}
+
 export interface Scorer {
   readonly variant: Variant;
   readonly dims: MusiqDims;
+  readonly precision: LoadedPrecision;
   readonly runtime: Runtime;
   score(image: ImageInput, name?: string, options?: ScoreOptions): Promise<ScoreResult>;
   /**
@@ -111,6 +119,7 @@ export async function createScorerFrom(
   return {
     variant: ckpt.variant,
     dims: ckpt.dims,
+    precision: { file: ckpt.precision, gpu: model.gpuWeights },
     runtime,
     async score(image: ImageInput, name = 'image', options: ScoreOptions = {}): Promise<ScoreResult> {
       if (model.disposed) throw new MusiqError('musiq: scorer used after dispose()');
@@ -171,6 +180,9 @@ export async function reloadable(open: () => Promise<Scorer>): Promise<Scorer> {
     },
     get dims() {
       return inner.dims;
+    },
+    get precision() {
+      return inner.precision;
     },
     get runtime() {
       return inner.runtime;

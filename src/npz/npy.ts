@@ -3,9 +3,9 @@
 import { NpzError, quote } from './errors.ts';
 import { parsePyLiteral, type PyValue } from './pyliteral.ts';
 
-export type DType = 'float32' | 'float64' | 'float16' | 'uint8' | 'int32' | 'bool';
+export type DType = 'float32' | 'float64' | 'float16' | 'uint8' | 'int8' | 'int32' | 'bool';
 /** float16 has no typed array in ES2022: it is widened to Float32Array (exactly). bool is 0/1 bytes. */
-export type NdData = Float32Array | Float64Array | Int32Array | Uint8Array;
+export type NdData = Float32Array | Float64Array | Int32Array | Int8Array | Uint8Array;
 
 export interface NpyHeader {
   /** The dtype string ('<f4'); a structured dtype as the JSON of its field list. */
@@ -21,7 +21,7 @@ export const NPY_PREAMBLE = 12;
 /** numpy itself refuses headers over 10 000 bytes by default; this is only a bound against garbage. */
 const MAX_HEADER = 1 << 20;
 
-const KINDS: Record<string, DType> = { f4: 'float32', f8: 'float64', f2: 'float16', u1: 'uint8', i4: 'int32', b1: 'bool' };
+const KINDS: Record<string, DType> = { f4: 'float32', f8: 'float64', f2: 'float16', u1: 'uint8', i1: 'int8', i4: 'int32', b1: 'bool' };
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** What the reader knows about a descr: the decodable dtype (or null) and the element size (or null). */
@@ -91,6 +91,7 @@ export function decodeNpy(data: Uint8Array, header: NpyHeader, dtype: DType): Nd
   const le = dtypeOf(header.descr).littleEndian;
   let out: NdData;
   if (dtype === 'uint8' || dtype === 'bool') out = data.subarray(0, count);
+  else if (dtype === 'int8') out = new Int8Array(data.buffer, data.byteOffset, count);
   else if (dtype === 'float16') out = float16(data, count, le);
   else {
     const Ctor = dtype === 'float32' ? Float32Array : dtype === 'float64' ? Float64Array : Int32Array;
@@ -109,13 +110,20 @@ export function decodeNpy(data: Uint8Array, header: NpyHeader, dtype: DType): Nd
   return header.fortranOrder && header.shape.length > 1 ? fortranToC(out, header.shape) : out;
 }
 
+/** Every binary16 bit pattern's value, built on first use: widening is then one lookup per element. */
+let HALF_VALUES: Float32Array | undefined;
+
 function float16(data: Uint8Array, count: number, le: boolean): Float32Array {
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    const h = le ? data[2 * i] | (data[2 * i + 1] << 8) : (data[2 * i] << 8) | data[2 * i + 1];
-    const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
-    out[i] = exp === 0 ? sign * frac * 2 ** -24 : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  if (!HALF_VALUES) {
+    HALF_VALUES = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) {
+      const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
+      HALF_VALUES[h] = exp === 0 ? sign * frac * 2 ** -24 : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
+    }
   }
+  const table = HALF_VALUES;
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = table[le ? data[2 * i] | (data[2 * i + 1] << 8) : (data[2 * i] << 8) | data[2 * i + 1]];
   return out;
 }
 

@@ -52,6 +52,8 @@ export interface Npz {
   read(name: string): Promise<NdArray>;
   /** The member as float32 (converted when its dtype is another numeric type; see NpyInfo.note). */
   readF32(name: string): Promise<Float32Array>;
+  /** A little-endian, C-order float16 member as its bit patterns (no conversion); undefined for any other member. */
+  readF16Bits(name: string): Promise<Uint16Array | undefined>;
 }
 
 export async function openNpz(source: ByteSource): Promise<Npz> {
@@ -66,10 +68,14 @@ export async function openNpz(source: ByteSource): Promise<Npz> {
   // Header reads are independent; issuing them together lets a file source overlap them.
   const members = await Promise.all(files.map((e) => memberInfo(source, e, cdOffset)));
   const byName = new Map(members.map((m) => [m.name, m]));
-  const read = async (name: string): Promise<NdArray> => {
+  const member = (name: string): NpyInfo & { dtype: DType } => {
     const info = byName.get(name);
     if (!info) throw new NpzError(source.name, `no member ${quote(name)}`);
     if (!info.dtype) throw new NpzError(source.name, `member ${quote(name)} has dtype '${info.descr}', which this reader lists but does not decode`);
+    return info as NpyInfo & { dtype: DType };
+  };
+  const read = async (name: string): Promise<NdArray> => {
+    const info = member(name);
     const bytes = await memberBytes(source, info);
     const header = { descr: info.descr, shape: info.shape, fortranOrder: info.fortranOrder, headerLength: info.headerLength };
     const data = decodeNpy(bytes.subarray(info.headerLength, info.headerLength + info.byteLength!), header, info.dtype);
@@ -84,14 +90,25 @@ export async function openNpz(source: ByteSource): Promise<Npz> {
       const { data } = await read(name);
       return data instanceof Float32Array ? data : Float32Array.from(data);
     },
+    async readF16Bits(name) {
+      const info = member(name);
+      if (info.descr !== '<f2' || (info.fortranOrder && info.shape.length > 1) || !LITTLE_ENDIAN_HOST) return undefined;
+      const bytes = await memberBytes(source, info);
+      const data = bytes.subarray(info.headerLength, info.headerLength + info.byteLength!);
+      // An odd offset cannot be viewed as 16-bit words: copy to a fresh buffer then.
+      return data.byteOffset % 2 ? new Uint16Array(data.slice().buffer) : new Uint16Array(data.buffer, data.byteOffset, info.count);
+    },
   };
 }
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 const NOTES: Partial<Record<DType, string>> = {
   float64: 'float64, rounded to float32 by readF32',
   float16: 'float16, widened to float32 (exact)',
   int32: 'int32, converted to float32 by readF32',
   uint8: 'uint8, converted to float32 by readF32',
+  int8: 'int8, converted to float32 by readF32',
   bool: 'bool, read as 0/1',
 };
 

@@ -41,9 +41,23 @@ export function npyHeader(descr: string, shape: number[], minLength = 0): Uint8A
 
 /** The file as a sequence of chunks (headers and member data), for streaming to disk. */
 export function* npzChunks(members: Iterable<NpyMember>, options: NpzWriteOptions = {}): Generator<Uint8Array> {
-  const central: Uint8Array[] = [];
-  let offset = 0, count = 0;
-  for (const m of members) {
+  const zip = new NpzStream(options);
+  for (const m of members) yield* zip.member(m);
+  yield* zip.end();
+}
+
+/**
+ * The same file built member by member, for producers that are themselves asynchronous (a
+ * converter reading one tensor at a time): `member` gives the chunks of one member, `end` the
+ * central directory. Only the directory entries are kept between calls.
+ */
+export class NpzStream {
+  readonly #central: Uint8Array[] = [];
+  #offset = 0;
+  constructor(private readonly options: NpzWriteOptions = {}) {}
+
+  member(m: NpyMember): Uint8Array[] {
+    const { options } = this;
     const name = utf8.encode(`${m.name}.npy`);
     const header = npyHeader(m.descr, m.shape);
     const data = m.data();
@@ -58,7 +72,7 @@ export function* npzChunks(members: Iterable<NpyMember>, options: NpzWriteOption
       body = [deflateSync(all, { level: 6 })];
     }
     const compressed = body.reduce((a, b) => a + b.length, 0);
-    if (offset + 30 + name.length + 20 + compressed > 0xfffffffe) throw new MusiqError('npz writer: files over 4 GiB are not supported');
+    if (this.#offset + 30 + name.length + 20 + compressed > 0xfffffffe) throw new MusiqError('npz writer: files over 4 GiB are not supported');
     const method = options.deflate ? 8 : 0;
     const local = new Uint8Array(30 + name.length + 20);
     const lv = new DataView(local.buffer);
@@ -77,24 +91,25 @@ export function* npzChunks(members: Iterable<NpyMember>, options: NpzWriteOption
     cv.setUint16(4, 0x032d, true); // made by: Unix, zip 4.5
     fixedFields(cv, 6, method, crc, compressed, size, name.length);
     cv.setUint32(38, 0o600 << 16, true); // external attributes: -rw-------, as Python writes
-    cv.setUint32(42, offset, true);
+    cv.setUint32(42, this.#offset, true);
     cent.set(name, 46);
-    central.push(cent);
-    yield local;
-    yield* body;
-    offset += local.length + compressed;
-    count++;
+    this.#central.push(cent);
+    this.#offset += local.length + compressed;
+    return [local, ...body];
   }
-  yield* central;
-  const cdSize = central.reduce((a, b) => a + b.length, 0);
-  const end = new Uint8Array(22);
-  const ev = new DataView(end.buffer);
-  ev.setUint32(0, 0x06054b50, true);
-  ev.setUint16(8, count, true);
-  ev.setUint16(10, count, true);
-  ev.setUint32(12, cdSize, true);
-  ev.setUint32(16, offset, true);
-  yield end;
+
+  end(): Uint8Array[] {
+    const central = this.#central;
+    const cdSize = central.reduce((a, b) => a + b.length, 0);
+    const end = new Uint8Array(22);
+    const ev = new DataView(end.buffer);
+    ev.setUint32(0, 0x06054b50, true);
+    ev.setUint16(8, central.length, true);
+    ev.setUint16(10, central.length, true);
+    ev.setUint32(12, cdSize, true);
+    ev.setUint32(16, this.#offset, true);
+    return [...central, end];
+  }
 }
 
 /** Shared by local (at 4) and central (at 6) headers: version, flags, method, time, date, crc, sizes, name length. */
