@@ -5,6 +5,7 @@ const commands: Record<string, () => Promise<{ main: (args: string[]) => Promise
   score: () => import('./score.ts'),
   inspect: () => import('./inspect.ts'),
   validate: () => import('./validate.ts'),
+  bench: () => import('./bench.ts'),
 };
 
 const USAGE = `usage: musiq <command> [options]
@@ -13,7 +14,9 @@ commands:
   score [options] <image|dir>...   score images (musiq score --help)
   inspect <checkpoint.npz> [--json]  describe a MUSIQ checkpoint
   validate [--model NAME | --checkpoint FILE]
-                                   check a checkpoint against the published scores`;
+                                   check a checkpoint against the published scores
+  bench [--quick] [--json] [--size WxH] | --compare a.json b.json...
+                                   kernel and model benchmark with this adapter's roofline`;
 
 const [command, ...args] = process.argv.slice(2);
 if (!command || command === "--help" || command === "-h") {

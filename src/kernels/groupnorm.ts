@@ -1,4 +1,4 @@
-// Benchmarked per stem stage in bench/kernels/stem.ts (its shapes come from the stage before).
+// Benchmarked by `musiq bench` (src/bench/cases.ts) on each of the stem's GroupNorms.
 import { grid, uniforms, type Runtime, type Tensor } from '../runtime/runtime.ts';
 import { MusiqError } from '../runtime/errors.ts';
 
