@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { serve } from '../tools/serve.ts';
 import { chromiumMissing, launchChromium } from './chromium.ts';
+import { checkReport } from '../src/bench/report.ts';
+import { parseReport } from '../src/bench/compare.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = join(root, 'test', 'fixtures');
@@ -112,6 +114,20 @@ test('musiq validate runs from the install (its photos ship) and fails a synthet
   const r = await run(join(app, 'node_modules', '.bin', 'musiq'), ['validate', '--checkpoint', CKPT], app);
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stdout, '5 of 5 scores differ from the published koniq values');
+});
+
+// The benchmark ships: from the install, with no dev tool, at one small size (154 tokens) so the
+// whole quick run (roofline, every group, the model end to end) stays CI-sized (~45 s on lavapipe).
+test('musiq bench --quick --json runs from the install: schema and sanity rules hold', async () => {
+  const r = await run(join(app, 'node_modules', '.bin', 'musiq'), ['bench', '--quick', '--json', '--size', '64x48'], app);
+  assert.is(r.code, 0, r.stderr);
+  const report = parseReport('stdout', r.stdout);
+  assert.equal(checkReport(report), []);
+  assert.is(report.package.version, JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+  const groups = new Set(report.kernels.map((k) => k.group));
+  for (const g of ['matmul', 'attention', 'layernorm', 'gelu', 'softmax', 'conv2d', 'groupnorm', 'maxpool', 'embed']) assert.ok(groups.has(g), `group ${g} missing`);
+  assert.equal(report.model.map((m) => [m.width, m.height, m.tokens]), [[64, 48, 154]]);
+  console.log(`  installed bench: ${report.adapter.description}, peak ${report.peak.fmaGflops.toFixed(1)} GFLOP/s, ${report.peak.bandwidthGBps.toFixed(1)} GB/s, ${report.kernels.length} rows`);
 });
 
 test('a plain .mjs consumer scores through import { createScorer }', async () => {
