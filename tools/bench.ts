@@ -11,6 +11,7 @@ import { GROUPS } from '../src/bench/cases.ts';
 import { checkReport, formatReport } from '../src/bench/report.ts';
 import { compareReports, formatComparison, parseReport } from '../src/bench/compare.ts';
 import type { BenchReport, BenchRuntimeInfo } from '../src/bench/schema.ts';
+import type { AdapterDescription } from '../src/runtime/device.ts';
 
 const HELP = `usage: musiq bench [options]
        musiq bench --compare <a.json> <b.json> [more.json...]
@@ -110,7 +111,8 @@ function packageVersion(): string {
 }
 
 /** What can be known of Mesa's on-disk shader cache (lavapipe); other drivers keep theirs out of sight. */
-function driverCache(): string {
+function driverCache(adapter: AdapterDescription): string {
+  if (adapter.vendor !== 'mesa') return 'unknown for this driver';
   const env = process.env;
   if (/^(1|true|yes)$/i.test(env.MESA_SHADER_CACHE_DISABLE ?? '')) return 'Mesa cache disabled (MESA_SHADER_CACHE_DISABLE)';
   const dir = env.MESA_SHADER_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mesa_shader_cache_db');
@@ -159,7 +161,7 @@ export async function main(argv: string[]): Promise<number> {
         open: (profile) => createNodeRuntime({ profile }),
         runtime: runtimeInfo(),
         packageVersion: packageVersion(),
-        driverCache: driverCache(),
+        driverCache,
         log: (line) => console.error(line),
       },
       args,

@@ -47,7 +47,7 @@ async function run(quick: boolean): Promise<void> {
     };
     const t0 = performance.now();
     const report = await runBench(
-      { open: (profile) => createBrowserRuntime({ profile }), runtime: runtimeInfo(), packageVersion: MUSIQ_VERSION, driverCache: "unknown (the browser's GPU process keeps its own)", log },
+      { open: (profile) => createBrowserRuntime({ profile }), runtime: runtimeInfo(), packageVersion: MUSIQ_VERSION, driverCache: () => "unknown (the browser's GPU process keeps its own)", log },
       options,
     );
     const problems = checkReport(report);

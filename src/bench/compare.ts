@@ -64,7 +64,7 @@ export function formatComparison(names: readonly string[], reports: readonly Ben
     `${r.section} ${r.key}`,
     r.unit,
     ...r.values.flatMap((v, i) => {
-      const cell = v === null ? 'missing' : v >= 100 ? v.toFixed(0) : v.toFixed(2);
+      const cell = v === null ? 'missing' : v >= 100 ? v.toFixed(0) : v >= 0.01 ? v.toFixed(2) : v.toPrecision(2);
       if (i === 0) return [cell];
       const q = r.ratios[i];
       return [cell, q === null ? '' : `${q.toFixed(2)}×`];

@@ -1,6 +1,7 @@
 // `musiq bench` without its platform: the same code runs from the CLI (Node, Bun, Deno) and from
 // web/bench.html. The caller opens runtimes and says what it knows about the platform.
 import type { Runtime } from '../runtime/runtime.ts';
+import type { AdapterDescription } from '../runtime/device.ts';
 import { tuneMatmul } from '../kernels/matmul.ts';
 import { DEFAULT_LONGER_SIDES, PATCH, resizedSize } from '../musiq/preprocess.ts';
 import type { MusiqDims } from '../musiq/checkpoint.ts';
@@ -29,7 +30,8 @@ export interface BenchPlatform {
   open(profile: boolean): Promise<Runtime>;
   runtime: BenchRuntimeInfo;
   packageVersion: string;
-  driverCache: string;
+  /** What can be known of the driver's own shader cache, given the adapter. */
+  driverCache: (adapter: AdapterDescription) => string;
   log: (line: string) => void;
 }
 
@@ -75,7 +77,7 @@ export async function runBench(platform: BenchPlatform, o: BenchOptions): Promis
         }
         // Runs of seconds (a naive kernel on a CPU adapter) get few samples; short ones many.
         const slow = Math.max(...warmMs) / 2 > 500;
-        await sampleInTurns(rt, timed, o.quick ? { min: slow ? 2 : 3, max: 5, minMs: 100 } : { min: 3, max: slow ? 3 : 30, minMs: 500 });
+        await sampleInTurns(rt, timed, o.quick ? { min: slow ? 1 : 3, max: 5, minMs: 100 } : { min: 3, max: slow ? 3 : 30, minMs: 500 });
         for (const t of timed) pending.push({ group: c.group, kernel: c.kernel, variant: t.variant, shape: c.shape, flop: c.flop, bytes: c.bytes, compileMs: t.compileMs, times: t.times, chosenOf: c.chosen });
       } finally {
         run.dispose();
@@ -102,7 +104,7 @@ export async function runBench(platform: BenchPlatform, o: BenchOptions): Promis
       timing: {
         method,
         compile: "the first run's wall time minus a warm run's, for the run that created the pipeline (in this process, on a new device); the driver's own shader cache may still hold it",
-        driverCache: platform.driverCache,
+        driverCache: platform.driverCache(rt.adapter),
       },
       peak,
       kernels,

@@ -43,8 +43,9 @@ export interface TimedCase {
 
 /**
  * The first run (creating pipelines, which the runtime caches) and one warm run, both wall clock:
- * compileMs is their difference when the first run created a pipeline. Also sizes the wall-clock
- * batch so one sample lasts at least `minSampleMs`.
+ * compileMs is their difference when the first run created a pipeline. With timestamps the warm
+ * run is the first sample; without, sizes the wall-clock batch so one sample lasts at least
+ * `minSampleMs`.
  */
 export async function warm(rt: Runtime, c: TimedCase, counter: { readonly created: number }, minSampleMs: number): Promise<void> {
   const before = counter.created;
@@ -56,7 +57,12 @@ export async function warm(rt: Runtime, c: TimedCase, counter: { readonly create
   c.encode();
   await rt.sync();
   const again = performance.now() - t0;
-  if (rt.profiling) await rt.timings();
+  if (rt.profiling) {
+    // Both runs encode the same dispatches: the second half of the timings is the warm run, a
+    // sample like any other (a run of seconds then needs one sample fewer).
+    const t = await rt.timings();
+    c.times.push(t.slice(t.length / 2).reduce((a, x) => a + x.ms, 0));
+  }
   c.compileMs = counter.created > before ? Math.max(0, first - again) : null;
   c.batch = rt.profiling ? 1 : Math.max(1, Math.min(1000, Math.ceil(minSampleMs / Math.max(again, 0.001))));
 }

@@ -135,7 +135,7 @@ test('CLI: usage errors are one line and exit 2; unreadable or foreign --compare
 // peak measured in the same run by more than ROOF_MARGIN (a wrong count is off by a factor).
 test('a real quick run: every row passes checkReport (GFLOP/s under the measured peak)', async () => {
   const r = await runBench(
-    { open: (profile) => createNodeRuntime({ profile }), runtime: { name: 'node', version: process.versions.node }, packageVersion: 'test', driverCache: 'unknown', log: () => {} },
+    { open: (profile) => createNodeRuntime({ profile }), runtime: { name: 'node', version: process.versions.node }, packageVersion: 'test', driverCache: () => 'unknown', log: () => {} },
     { width: 64, height: 48, quick: true, groups: ['matmul', 'attention', 'conv2d', 'stem', 'layernorm', 'groupnorm'], modelSizes: [] },
   );
   const worst = r.kernels.reduce((a, k) => ((k.gflops ?? 0) > (a.gflops ?? 0) ? k : a));
