@@ -46,11 +46,11 @@ interface BenchResult {
   error?: string;
 }
 
-// Runs in the page. The synthetic image is bench/model.ts's (bench/synthetic-image.ts), made in the page so
+// Runs in the page. The synthetic image is bench/model.ts's (src/bench/synthetic-image.ts), made in the page so
 // no 2.4 MB of pixels travel; seeds 7 and 8 make the first and second image differ.
 const entry = `
 import { createBrowserRuntime, createScorer } from './src/index.browser.ts';
-import { syntheticImage } from './bench/synthetic-image.ts';
+import { syntheticImage } from './src/bench/synthetic-image.ts';
 import { formatGroups, groupTimings } from './bench/profile-groups.ts';
 
 async function main() {

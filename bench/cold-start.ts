@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
-import { syntheticImage } from './synthetic-image.ts';
+import { syntheticImage } from '../src/bench/synthetic-image.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createNodeRuntime } from '../src/runtime/gpu.node.ts';
 import { createScorer, type Scorer } from '../src/index.node.ts';
 import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
-import { syntheticImage } from './synthetic-image.ts';
+import { syntheticImage } from '../src/bench/synthetic-image.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);

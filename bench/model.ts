@@ -13,7 +13,7 @@ import { createNodeRuntime, dawnPolling } from '../src/runtime/gpu.node.ts';
 import { createScorer } from '../src/index.node.ts';
 import { promote } from '../src/kernels/tiers.ts';
 import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
-import { syntheticImage } from './synthetic-image.ts';
+import { syntheticImage } from '../src/bench/synthetic-image.ts';
 import { formatGroups, groupTimings } from './profile-groups.ts';
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const src = fileURLToPath(new URL('../src/', import.meta.url));
 /** Bottom to top. Layers of equal rank are siblings. `.` is the entry points (src/*.ts). */
-const RANK: Record<string, number> = { common: 0, runtime: 1, kernels: 2, image: 3, npz: 3, musiq: 4, '.': 5 };
+const RANK: Record<string, number> = { common: 0, runtime: 1, kernels: 2, image: 3, npz: 3, musiq: 4, bench: 5, '.': 6 };
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
@@ -24,7 +24,7 @@ test('every src/ directory is a known layer', () => {
   for (const f of files) assert.ok(layerOf(f) in RANK, `${relative(src, f)}: layer "${layerOf(f)}" has no rank in test/layers.test.ts`);
 });
 
-test('imports only go down the layers (runtime → kernels → image, npz → model → entry points)', () => {
+test('imports only go down the layers (common → runtime → kernels → image, npz → musiq → bench → entry points)', () => {
   const bad: string[] = [];
   for (const [f, deps] of graph) {
     for (const d of deps) {

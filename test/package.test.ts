@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { serve } from '../tools/serve.ts';
 import { chromiumMissing, launchChromium } from './chromium.ts';
+import { checkReport } from '../src/bench/report.ts';
+import { parseReport } from '../src/bench/compare.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = join(root, 'test', 'fixtures');
@@ -131,6 +133,20 @@ test('musiq convert runs from the install; the installed bin scores and inspects
   const again = await run(bin, ['convert', '--weights', 'f16', out, join(work, 'twice.npz')], app);
   assert.is(again.code, 1);
   assert.match(again.stderr, /already converted \(int8, from /);
+});
+
+// The benchmark ships: from the install, with no dev tool, at one small size (154 tokens) so the
+// whole quick run (roofline, every group, the model end to end) stays CI-sized (~45 s on lavapipe).
+test('musiq bench --quick --json runs from the install: schema and sanity rules hold', async () => {
+  const r = await run(join(app, 'node_modules', '.bin', 'musiq'), ['bench', '--quick', '--json', '--size', '64x48'], app);
+  assert.is(r.code, 0, r.stderr);
+  const report = parseReport('stdout', r.stdout);
+  assert.equal(checkReport(report), []);
+  assert.is(report.package.version, JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+  const groups = new Set(report.kernels.map((k) => k.group));
+  for (const g of ['matmul', 'attention', 'layernorm', 'gelu', 'softmax', 'conv2d', 'groupnorm', 'maxpool', 'embed']) assert.ok(groups.has(g), `group ${g} missing`);
+  assert.equal(report.model.map((m) => [m.width, m.height, m.tokens]), [[64, 48, 154]]);
+  console.log(`  installed bench: ${report.adapter.description}, peak ${report.peak.fmaGflops.toFixed(1)} GFLOP/s, ${report.peak.bandwidthGBps.toFixed(1)} GB/s, ${report.kernels.length} rows`);
 });
 
 test('a plain .mjs consumer scores through import { createScorer }', async () => {

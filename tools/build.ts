@@ -5,6 +5,7 @@
 //   dist/assets/    data files the CLI reads at run time (assets/, copied as they are)
 //   dist/types/     .d.ts for both entries
 //   dist/demo.js    the demo page's self-contained bundle (`npm run demo`); not shipped
+//   dist/bench.js   /bench.html's bundle: `musiq bench` in the browser; not shipped
 // Dependencies stay imports (`packages: 'external'`), so a consumer's bundler or Node resolves
 // fflate and webgpu once, from the consumer's own node_modules.
 import { build, type BuildOptions, type Plugin } from 'esbuild';
@@ -41,9 +42,17 @@ export const kernelsPlugin: Plugin = {
 
 const common: BuildOptions = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning' };
 
-/** The demo page's bundle, dependencies included (the page loads it with a plain <script>). */
+/** The demo and bench pages' bundles, dependencies included (each page loads its own with a plain <script>). */
 export async function buildDemo(): Promise<void> {
-  await build({ ...common, entryPoints: { demo: join(root, 'web/demo.ts') }, outdir: dist, platform: 'browser', plugins: [kernelsPlugin] });
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  await build({
+    ...common,
+    entryPoints: { demo: join(root, 'web/demo.ts'), bench: join(root, 'web/bench.ts') },
+    outdir: dist,
+    platform: 'browser',
+    plugins: [kernelsPlugin],
+    define: { MUSIQ_VERSION: JSON.stringify(version) },
+  });
 }
 
 async function buildNode(): Promise<void> {

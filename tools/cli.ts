@@ -6,6 +6,7 @@ const commands: Record<string, () => Promise<{ main: (args: string[]) => Promise
   inspect: () => import('./inspect.ts'),
   validate: () => import('./validate.ts'),
   convert: () => import('./convert.ts'),
+  bench: () => import('./bench.ts'),
 };
 
 const USAGE = `usage: musiq <command> [options]
@@ -16,7 +17,9 @@ commands:
   validate [--model NAME | --checkpoint FILE]
                                    check a checkpoint against the published scores
   convert --weights f16|int8 <in.npz> <out.npz>
-                                   a smaller checkpoint (musiq convert --help)`;
+                                   a smaller checkpoint (musiq convert --help)
+  bench [--quick] [--json] [--size WxH] | --compare a.json b.json...
+                                   kernel and model benchmark with this adapter's roofline`;
 
 const [command, ...args] = process.argv.slice(2);
 if (!command || command === "--help" || command === "-h") {

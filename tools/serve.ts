@@ -55,5 +55,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const port = Number(process.env.PORT ?? 8080);
   const server = await serve(port, { '/fixtures/': join(root, 'test', 'fixtures') });
   const addr = server.address();
-  console.log(`musiq demo: http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : port}/  (Ctrl-C to stop)`);
+  const at = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : port}`;
+  console.log(`musiq demo: ${at}/  kernel benchmark: ${at}/bench.html  (Ctrl-C to stop)`);
 }

@@ -8,7 +8,7 @@ import { isPromoted } from './tiers.ts';
  * 'tiled': K/V tiles in workgroup memory shared by 64 queries (one per invocation), the
  * usual GPU layout. 'subgroup': each lane loads its own key row and shuffles it to the
  * others, two queries per invocation; 4-5× faster on lavapipe, where a load costs the
- * same whether 8 lanes share its address or not (bench/kernels/attention.ts). 'unrolled':
+ * same whether 8 lanes share its address or not (`musiq bench`). 'unrolled':
  * keys 4 at a time by subgroup broadcasts, 8 queries per invocation, every register named and
  * every head-dim loop written out, for SwiftShader (attention_unrolled.wgsl). 'looped': the same
  * with loops over the 8 queries, for lavapipe, whose compiler unrolls them (attention_looped.wgsl).
@@ -52,7 +52,7 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
   const min = rt.features.has('subgroups') ? (info?.subgroupMinSize ?? 0) : 0;
   const shuffled: AttentionVariant[] = [...(min >= 8 && min % 8 === 0 ? (['subgroup'] as const) : []), ...(min >= 4 && min % 4 === 0 ? (['subgroup4'] as const) : [])];
   // On GPUs the workgroup-memory layout is the textbook one (8 queries' registers per invocation
-  // would spill). Each CPU adapter gets its own 8-query kernel, T = 919 (bench/kernels/attention.ts):
+  // would spill). Each CPU adapter gets its own 8-query kernel, T = 919 (`musiq bench`):
   // lavapipe (architecture 'software') the looped one, 36 GFLOP/s against the shuffle kernels'
   // 29 and tiled's 4; SwiftShader ('swiftshader', 4 lanes) the unrolled one, 8.5 against tiled's
   // 0.7, subgroup4's 0.3 and the looped kernel's 2.1 (interleaved, quiet host). Each is offered on its own adapter

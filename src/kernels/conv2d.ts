@@ -1,4 +1,4 @@
-// Benchmarked per stem stage in bench/kernels/stem.ts (its shapes come from the stage before).
+// Benchmarked by `musiq bench` (src/bench/cases.ts) on the stem's two convolutions.
 import { grid, uniforms } from '../runtime/uniforms.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
@@ -45,6 +45,11 @@ export function conv2dVariant(rt: Runtime): Conv2dVariant {
   const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
   if (!cpu) return 'blocked';
   return subgroupProblem(rt, 8) === undefined ? 'subgroup' : subgroupProblem(rt, 4) === undefined ? 'subgroup4' : 'blocked';
+}
+
+/** The variants this runtime can run (the benchmark times each). */
+export function conv2dVariants(rt: Runtime): Conv2dVariant[] {
+  return CONV2D_VARIANTS.filter((v) => v === 'blocked' || subgroupProblem(rt, LANES[v]) === undefined);
 }
 
 /**

@@ -6,7 +6,7 @@ import { MusiqError } from '../common/errors.ts';
 /**
  * Invocations per row. On CPU implementations each workgroup barrier of the reduction tree
  * costs more than the loads: one 8-lane workgroup (a single SIMD group on lavapipe) is ~3×
- * faster there than 64 lanes (bench/kernels/layernorm.ts). GPUs get the usual 64.
+ * faster there than 64 lanes (`musiq bench`). GPUs get the usual 64.
  */
 function workgroupSize(rt: Runtime): number {
   return rt.adapter.isFallback ? 8 : 64;

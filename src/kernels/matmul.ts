@@ -104,7 +104,7 @@ function knownBest(rt: Runtime): MatmulVariant | undefined {
 /**
  * From this K on, the subgroup kernel runs 64-row tiles (matmul_subgroup64): twice the
  * multiply-adds per W load outweigh the extra spilled accumulators once the k loop is long.
- * Measured on lavapipe (8 lanes, bench/kernels.ts, one run): 1.05-1.35× at K = 1152 and
+ * Measured on lavapipe (8 lanes, `musiq bench`'s predecessor, one run): 1.05-1.35× at K = 1152 and
  * 16384, but 0.7-0.95× at K = 384 × N = 1152. On CPU adapters only once promoted (tiers.ts): its
  * first dispatch took 4.5 s on a busy lavapipe against 1.4 s for the 32-row tile.
  */

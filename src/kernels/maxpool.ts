@@ -1,4 +1,4 @@
-// Benchmarked per stem stage in bench/kernels/stem.ts (its shapes come from the stage before).
+// Benchmarked by `musiq bench` (src/bench/cases.ts) on the stem's pool.
 import { grid, uniforms } from '../runtime/uniforms.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';

@@ -1,4 +1,4 @@
-// Benchmarked beside the token embedding in bench/kernels/embed.ts (the AVA head's 10 logits).
+// Benchmarked by `musiq bench` (src/bench/cases.ts) on the AVA head's 10 logits.
 import { grid, uniforms } from '../runtime/uniforms.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';

@@ -1,6 +1,6 @@
 // The benchmarks' input image, made rather than read so a run needs no file.
-import type { RgbImage } from '../src/image/rgb-image.ts';
-import { mulberry32 } from '../tools/random.ts';
+import type { RgbImage } from '../image/rgb-image.ts';
+import { mulberry32 } from './random.ts';
 
 /** A smooth random image: natural-ish statistics without needing a file. */
 export function syntheticImage(width: number, height: number, seed = 7): RgbImage {
