@@ -2,7 +2,8 @@
 // same full-size synthetic checkpoint, in one run: the two alternate (N D, D N, N D, ...) so a
 // load that comes and goes on a shared machine hits both. Each run is a fresh process that scores
 // a W×H image twice (bench/runtime-child.ts); the second image is the steady state.
-//   npm run bench:deno [-- --reps 3] [-- --size 1024x768] [-- --profile]
+//   npm run bench:deno [-- --reps 3] [-- --size 1024x768] [-- --profile] [-- --bun]
+// --bun: Bun (the Dawn addon, like Node) takes a turn too, and its ratio to Node is printed.
 // --profile: one more, GPU-timestamped image per process, printed per kernel group for both
 // runtimes side by side (timestamps add a little to every dispatch, so timed numbers rise too).
 // Builds dist/ first: each runtime loads the entry a user gets (dist/node, dist/deno).
@@ -23,7 +24,11 @@ const size = opt('--size', '1024x768');
 const profile = args.includes('--profile');
 const root = fileURLToPath(new URL('..', import.meta.url));
 const child = join(root, 'bench', 'runtime-child.ts');
-const deno = join(dirname(createRequire(import.meta.url).resolve('deno/package.json')), 'bin.cjs');
+const require = createRequire(import.meta.url);
+const deno = join(dirname(require.resolve('deno/package.json')), 'bin.cjs');
+const bun = join(dirname(require.resolve('bun/package.json')), 'bin', 'bun.exe');
+const withBun = args.includes('--bun');
+type Which = 'node' | 'deno' | 'bun';
 
 interface Result {
   runtime: string;
@@ -46,9 +51,10 @@ const commands = {
   // What a Deno user needs: read access to the checkpoint (and here the dynamically imported
   // dist/); FFI denied so Dawn cannot load.
   deno: [process.execPath, [deno, 'run', '--no-prompt', '--deny-ffi', `--allow-read=${ckpt},${join(root, 'dist')}`, child, ...childArgs]],
+  bun: [bun, [child, ...childArgs]],
 } as const;
 
-function runOnce(which: 'node' | 'deno'): Result {
+function runOnce(which: Which): Result {
   const [cmd, argv] = commands[which];
   const out = execFileSync(cmd, argv, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 << 20 });
   return JSON.parse(out.trim().split('\n').at(-1)!) as Result;
@@ -56,10 +62,11 @@ function runOnce(which: 'node' | 'deno'): Result {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const s = (ms: number) => (ms / 1000).toFixed(2);
-const results: Record<'node' | 'deno', Result[]> = { node: [], deno: [] };
+const results: Record<Which, Result[]> = { node: [], deno: [], bun: [] };
 try {
   for (let i = 0; i < reps; i++) {
-    for (const which of i % 2 === 0 ? (['node', 'deno'] as const) : (['deno', 'node'] as const)) {
+    const order: Which[] = withBun ? ['node', 'deno', 'bun'] : ['node', 'deno'];
+    for (const which of i % 2 === 0 ? order : order.reverse()) {
       const r = runOnce(which);
       results[which].push(r);
       console.log(`${which} run ${i + 1}: ${size} first ${s(r.firstMs)} s, second ${s(r.secondMs)} s (load ${s(r.loadMs)} s; ${r.adapter}; ${r.features.join(', ') || 'no features'}; score ${r.score.toFixed(6)})`);
@@ -74,6 +81,11 @@ console.log(`\n${n[0].runtime} / ${d[0].runtime}, ${reps} alternating runs each,
 for (const key of ['secondMs', 'firstMs'] as const) {
   const [nm, dm] = [median(n.map((r) => r[key])), median(d.map((r) => r[key]))];
   console.log(`  ${key === 'secondMs' ? 'second image' : 'first image '}: node ${s(nm)} s, deno ${s(dm)} s median → Deno/Node ${(dm / nm).toFixed(2)}x (per pair: ${d.map((r, i) => (r[key] / n[i][key]).toFixed(2)).join(', ')})`);
+}
+if (withBun) {
+  const b = results.bun;
+  const [nm, bm] = [median(n.map((r) => r.secondMs)), median(b.map((r) => r.secondMs))];
+  console.log(`  ${b[0].runtime}, second image: ${s(bm)} s median → Bun/Node ${(bm / nm).toFixed(2)}x (scores within ${Math.max(...b.map((r, i) => Math.abs(r.score - n[i].score))).toExponential(1)} of Node's)`);
 }
 if (profile) {
   console.log('\nGPU time per kernel group, last run of each (ms; Deno/Node):');

@@ -1,7 +1,7 @@
-// One runtime's side of bench/deno-vs-node.ts: run by `node` or by `deno run`, it loads the built
+// One runtime's side of bench/deno-vs-node.ts: run by `node`, `bun` or `deno run`, it loads the built
 // package entry that runtime gets (dist/node: Dawn; dist/deno: Deno's own WebGPU), scores the
 // same synthetic image twice with the given checkpoint, and prints one JSON line.
-//   node bench/runtime-child.ts <checkpoint.npz> <W>x<H> [--profile]   (after `npm run build`)
+//   node --import tsx bench/runtime-child.ts <checkpoint.npz> <W>x<H> [--profile]   (after `npm run build`)
 import { syntheticImage } from './synthetic-image.ts';
 import { groupTimings, type GroupTime } from './profile-groups.ts';
 import type { Runtime, Scorer, CreateScorerOptions } from '../src/index.ts';
@@ -34,7 +34,7 @@ if (rt.profiling) {
 }
 console.log(
   JSON.stringify({
-    runtime: deno ? `deno ${deno.version.deno}` : `node ${process.version}`,
+    runtime: deno ? `deno ${deno.version.deno}` : process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`,
     adapter: rt.adapterName,
     features: [...rt.features],
     loadMs,
