@@ -2,7 +2,7 @@
 // scoring every shared fixture image against the independent implementation's scores:
 // - Bun importing the package (Dawn addon, lavapipe) and `bun x --bun musiq score` (the bin under Bun);
 // - Deno on its own WebGPU (wgpu, lavapipe) with --allow-read for the fixtures only and --deny-ffi,
-//   which would stop the Dawn addon from loading;
+//   which would stop the Dawn addon from loading; `deno check` of a TypeScript consumer;
 // - a Chromium module Worker (SwiftShader) running an esbuild bundle of an app, and the same app
 //   bundled by `bun build --target browser`.
 // Node's own consumers (bin, .mjs, TypeScript, main-thread browser bundle) are in package.test.ts.
@@ -105,6 +105,25 @@ test('Deno: the `deno` export uses Deno\'s own WebGPU: --allow-read for the file
   const out = lastJson(r.stdout);
   assert.match(out.runtime!, /^deno /);
   checkScores(`${out.runtime} on ${out.adapter}`, out.scores);
+});
+
+// Each `@ts-expect-error` fails the check if the declarations degrade to `any`.
+const DENO_TS = `import { createScorer, createDenoRuntime, MusiqError, type ScoreResult } from 'musiq-webgpu';
+const scorer = await createScorer({ checkpoint: 'koniq_ckpt.npz', runtime: await createDenoRuntime() });
+const r: ScoreResult = await scorer.score(await Deno.readFile('photo.jpg'), 'photo.jpg');
+const score: number = r.score;
+const device: GPUDevice = scorer.runtime.device;
+// @ts-expect-error score is a number
+const s: string = r.score;
+// @ts-expect-error the checkpoint is required
+await createScorer({});
+export { score, device, s, MusiqError };
+`;
+
+test('Deno: a TypeScript consumer type-checks (deno check) against the deno entry\'s declarations', async () => {
+  writeFileSync(join(app, 'consumer.deno.ts'), DENO_TS);
+  const r = await run(process.execPath, [DENO, 'check', 'consumer.deno.ts'], app);
+  assert.is(r.code, 0, `${r.stdout}${r.stderr}`);
 });
 
 test('Deno: a checkpoint it may not read fails with a message naming the flag', async () => {
