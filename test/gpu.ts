@@ -1,11 +1,22 @@
 // One GPU runtime shared by all test files (device creation costs ~0.5 s on lavapipe).
+// Under Deno (`deno run test/run.ts`) it is Deno's own WebGPU (wgpu + naga), not the Dawn addon:
+// the same kernels and tests on a third WebGPU implementation. The shader files are still read
+// through gpu.node.ts's loader (node:fs works in Deno); its Dawn import only runs in Node.
 import { createNodeRuntime } from '../src/runtime/gpu.node.ts';
-import type { Runtime } from '../src/runtime/runtime.ts';
+import { Runtime } from '../src/runtime/runtime.ts';
+
+/** Deno's navigator.gpu when running in Deno, else undefined (Node gets Dawn). */
+export const denoGpu: GPU | undefined = 'Deno' in globalThis ? navigator.gpu : undefined;
 
 let rt: Promise<Runtime> | undefined;
 
+/** A runtime of its own (e.g. profiling) on the same WebGPU as gpu(): Deno's under Deno, else Dawn. */
+export function newRuntime(options: { profile?: boolean; defaultLimits?: boolean } = {}): Promise<Runtime> {
+  return denoGpu ? Runtime.create({ gpu: denoGpu, ...options }) : createNodeRuntime(options);
+}
+
 export function gpu(): Promise<Runtime> {
-  rt ??= createNodeRuntime().then((r) => {
+  rt ??= newRuntime().then((r) => {
     const info = (r.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     const lanes = r.features.has('subgroups') ? `; subgroups of ${info?.subgroupMinSize ?? '?'}-${info?.subgroupMaxSize ?? '?'} lanes` : '';
     console.log(`\n  GPU adapter: ${r.adapterName} [${r.adapter.vendor}/${r.adapter.architecture}]; features: ${[...r.features].join(', ') || 'none'}${lanes}`);

@@ -1,6 +1,7 @@
 // `npm run build` (also run by `prepare` and `prepack`): writes dist/, what the npm package ships.
 //   dist/node/      ESM for Node: the library entry (index.js) and the `musiq` bin (cli.js), with shared chunks
 //   dist/browser/   ESM for browsers and bundlers (index.js); shaders inlined, no `node:` import possible
+//   dist/deno/      ESM for Deno (export condition `deno`): its own navigator.gpu, files by Deno's API
 //   dist/kernels/   the WGSL files Node reads at run time (src/kernels/**/*.wgsl, copied as they are)
 //   dist/assets/    data files the CLI reads at run time (assets/, copied as they are)
 //   dist/types/     .d.ts for both entries
@@ -70,14 +71,15 @@ async function buildNode(): Promise<void> {
   });
 }
 
-async function buildBrowserEntry(): Promise<void> {
+/** The browser and Deno entries: navigator.gpu, shaders inlined, never a `node:` import or the Dawn addon. */
+async function buildWebGpuEntry(entry: string, out: string): Promise<void> {
   // The runtime dependencies by name, not `packages: 'external'`, which would also let a `node:`
   // import through: on platform 'browser' that stays a build error.
   const { dependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   await build({
     ...common,
-    entryPoints: { index: join(root, 'src/index.browser.ts') },
-    outdir: join(dist, 'browser'),
+    entryPoints: { index: join(root, entry) },
+    outdir: join(dist, out),
     platform: 'browser',
     external: Object.keys(dependencies),
     plugins: [kernelsPlugin],
@@ -100,7 +102,7 @@ function buildTypes(): void {
 
 export async function buildAll(): Promise<void> {
   rmSync(dist, { recursive: true, force: true });
-  await Promise.all([buildNode(), buildBrowserEntry(), buildDemo()]);
+  await Promise.all([buildNode(), buildWebGpuEntry('src/index.browser.ts', 'browser'), buildWebGpuEntry('src/index.deno.ts', 'deno'), buildDemo()]);
   for (const wgsl of filesUnder(kernelDir, '.wgsl')) cpSync(wgsl, join(dist, 'kernels', relative(kernelDir, wgsl)));
   if (existsSync(join(root, 'assets'))) cpSync(join(root, 'assets'), join(dist, 'assets'), { recursive: true });
   buildTypes();
@@ -109,5 +111,5 @@ export async function buildAll(): Promise<void> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const t0 = performance.now();
   await buildAll();
-  console.error(`built dist/ (node, browser, types, kernels, demo) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.error(`built dist/ (node, browser, deno, types, kernels, demo) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }

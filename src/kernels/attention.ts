@@ -12,8 +12,10 @@ import { isPromoted } from './tiers.ts';
  * keys 4 at a time by subgroup broadcasts, 8 queries per invocation, every register named and
  * every head-dim loop written out, for SwiftShader (attention_unrolled.wgsl). 'looped': the same
  * with loops over the 8 queries, for lavapipe, whose compiler unrolls them (attention_looped.wgsl).
+ * 'direct': the looped kernel without subgroups, each invocation loading the 4 keys itself, for
+ * CPU adapters without subgroups (Deno's WebGPU on lavapipe; attention_direct.wgsl).
  */
-export type AttentionVariant = 'tiled' | 'subgroup' | 'subgroup4' | 'unrolled' | 'looped';
+export type AttentionVariant = 'tiled' | 'subgroup' | 'subgroup4' | 'unrolled' | 'looped' | 'direct';
 
 export interface AttentionOptions {
   heads: number;
@@ -38,11 +40,17 @@ export interface AttentionOptions {
  * against 23 at 64 (the shuffle kernel 26); SwiftShader, unrolled 8.5 against 6.0. At T = 919
  * both sizes run alike.
  */
-const INVOCATIONS: Record<AttentionVariant, number> = { tiled: 64, subgroup: 64, subgroup4: 64, unrolled: 16, looped: 16 };
-const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2, unrolled: 8, looped: 8 };
-const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup', unrolled: 'attention_unrolled', looped: 'attention_looped' };
-/** 'subgroup4' is the subgroup kernel with 4-key tiles, for 4-lane subgroups (lavapipe at LP_NATIVE_VECTOR_WIDTH=128). */
-const INCLUDES: Partial<Record<AttentionVariant, Record<string, string>>> = { subgroup4: { 'lib/attention_lanes8': 'lib/attention_lanes4' } };
+const INVOCATIONS: Record<AttentionVariant, number> = { tiled: 64, subgroup: 64, subgroup4: 64, unrolled: 16, looped: 16, direct: 16 };
+const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2, unrolled: 8, looped: 8, direct: 8 };
+const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup', unrolled: 'attention_unrolled', looped: 'attention_looped', direct: 'attention_direct' };
+/**
+ * 'subgroup4' is the subgroup kernel with 4-key tiles, for 4-lane subgroups (lavapipe at
+ * LP_NATIVE_VECTOR_WIDTH=128); 'direct' gathers its key tiles by loads instead of broadcasts.
+ */
+const INCLUDES: Partial<Record<AttentionVariant, Record<string, string>>> = {
+  subgroup4: { 'lib/attention_lanes8': 'lib/attention_lanes4' },
+  direct: { 'lib/attention_keys_lanes': 'lib/attention_keys_direct' },
+};
 const MAX_HEAD_DIM = 64;
 
 /** The variants this runtime can run; the first is the default. */
@@ -57,10 +65,14 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
   // 29 and tiled's 4; SwiftShader ('swiftshader', 4 lanes) the unrolled one, 8.5 against tiled's
   // 0.7, subgroup4's 0.3 and the looped kernel's 2.1 (interleaved, quiet host). Each is offered on its own adapter
   // only (elsewhere it loses to the default), and the tests run every variant offered.
+  // CPU adapters without subgroups (Deno's wgpu on lavapipe reports no architecture, only that it
+  // is a fallback adapter) get the direct kernel first; with subgroups it is offered after the
+  // others, so the kernel tests run it on every CPU adapter.
   const arch = rt.adapter.architecture;
-  if (arch === 'software') return [...(min >= 4 ? (['looped'] as const) : []), ...shuffled, 'tiled'];
-  if (arch === 'swiftshader') return [...(min >= 4 ? (['unrolled'] as const) : []), 'tiled', ...shuffled];
-  return ['tiled', ...shuffled];
+  const direct: AttentionVariant[] = arch === 'software' || arch === 'swiftshader' || rt.adapter.isFallback ? ['direct'] : [];
+  if (arch === 'software') return [...(min >= 4 ? (['looped'] as const) : []), ...shuffled, ...direct, 'tiled'];
+  if (arch === 'swiftshader') return [...(min >= 4 ? (['unrolled'] as const) : []), 'tiled', ...shuffled, ...direct];
+  return [...(min >= 4 ? [] : direct), 'tiled', ...shuffled, ...(min >= 4 ? direct : [])];
 }
 
 /**

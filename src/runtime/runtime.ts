@@ -134,7 +134,8 @@ export class Runtime {
       halves.set(data as Uint16Array);
       padded = halves;
     }
-    this.device.queue.writeBuffer(t.buffer, 0, padded.buffer, padded.byteOffset, padded.byteLength);
+    // An empty write is skipped: Deno 2.9's WebGPU panics (aborts the process) on a 0-byte writeBuffer.
+    if (padded.byteLength > 0) this.device.queue.writeBuffer(t.buffer, 0, padded.buffer, padded.byteOffset, padded.byteLength);
     return t;
   }
 

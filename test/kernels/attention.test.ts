@@ -124,6 +124,18 @@ test('attention offers its subgroup kernel exactly where the adapter has subgrou
   if (skip) console.log(`  (attention subgroup variant not offered: ${skip})`);
 });
 
+test('CPU adapters get the direct kernel: first without subgroups (Deno on lavapipe), offered after the subgroup kernels with them', () => {
+  const fake = (architecture: string, isFallback: boolean, lanes?: number) =>
+    ({ features: new Set(lanes ? ['subgroups'] : []), adapter: { architecture, isFallback }, device: { adapterInfo: { subgroupMinSize: lanes } } }) as unknown as Runtime;
+  // Deno's wgpu reports lavapipe with no architecture, as a fallback adapter, without subgroups.
+  assert.equal(attentionVariants(fake('', true)), ['direct', 'tiled']);
+  assert.equal(attentionVariants(fake('software', false)), ['direct', 'tiled']);
+  assert.equal(attentionVariants(fake('software', false, 8)), ['looped', 'subgroup', 'subgroup4', 'direct', 'tiled']);
+  assert.equal(attentionVariants(fake('swiftshader', true, 4)), ['unrolled', 'tiled', 'subgroup4', 'direct']);
+  // A GPU keeps the workgroup-memory kernel and never gets the CPU one.
+  assert.equal(attentionVariants(fake('ampere', false, 32)), ['tiled', 'subgroup', 'subgroup4']);
+});
+
 test('padded queries get the f32 result of logit + (−1e10): a uniform average over all keys', async () => {
   const rt = await gpu();
   const T = 9, H = 1, Dh = 32, D = 32;

@@ -4,14 +4,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { skip } from '../skip.ts';
-import { createNodeRuntime } from '../../src/runtime/gpu.node.ts';
 import { matmul } from '../../src/kernels/matmul.ts';
 import { attention } from '../../src/kernels/attention.ts';
 import { conv2d } from '../../src/kernels/conv2d.ts';
 import { groupTimings, labelFlop } from '../../bench/profile-groups.ts';
+import { newRuntime } from '../gpu.ts';
 
 test('matmul, attention and conv2d labels give their flop counts', async () => {
-  const rt = await createNodeRuntime({ profile: true });
+  const rt = await newRuntime({ profile: true });
   try {
     if (!rt.profiling) return skip('timestamp-query', `${rt.adapterName} has no timestamp-query`);
     const [M, K, N] = [5, 12, 8];

@@ -1,4 +1,4 @@
-// The body shared by attention_unrolled.wgsl and attention_looped.wgsl (read the first's header):
+// The body shared by attention_unrolled.wgsl, attention_looped.wgsl and attention_direct.wgsl (read the first's header):
 // the 8-query row state, the 4-key tiles and one step of the streaming softmax. The kernels
 // differ only in how main() walks its 8 rows.
 override QB: u32 = 16u; // invocations per workgroup (attention.ts says why 16)
@@ -9,18 +9,12 @@ override QB: u32 = 16u; // invocations per workgroup (attention.ts says why 16)
 // the query is valid (in all four components, to select against four keys at once).
 struct Row { q: array<vec4f, 16>, o: array<vec4f, 16>, m: f32, l: f32, valid: vec4<bool> }
 
-// Column c of the 4 keys (or values) of lanes 0..3 in column j of tile[c].
+// Column c of 4 keys (or values) in column j of tile[c].
 alias Tile = array<mat4x4f, 16>;
 
-fn column(base: u32, c: u32) -> mat4x4f {
-  let v = qkv[base + min(c, p.C - 1u)];
-  return mat4x4f(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u));
-}
-
-fn tile(base: u32) -> Tile {
-  return Tile(column(base, 0u), column(base, 1u), column(base, 2u), column(base, 3u), column(base, 4u), column(base, 5u), column(base, 6u), column(base, 7u),
-              column(base, 8u), column(base, 9u), column(base, 10u), column(base, 11u), column(base, 12u), column(base, 13u), column(base, 14u), column(base, 15u));
-}
+// How a 4-key tile is gathered: lib/attention_keys_lanes (subgroup broadcasts), swapped for
+// lib/attention_keys_direct by the kernel without subgroups (attention_direct.wgsl).
+#include "lib/attention_keys_lanes"
 
 // The query's column c, scaled as flax scales it, zero past the head.
 fn query(base: u32, c: u32) -> vec4f {
