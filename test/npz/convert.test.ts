@@ -156,10 +156,15 @@ test('bad input: one line, exit 1, no output and no temporary file left', async 
   const bytes = readFileSync(join(ckpts, 'tiny_koniq_s0.npz'));
   writeFileSync(join(dir, 'truncated.npz'), bytes.subarray(0, bytes.length >> 1));
   copyFileSync(join(root, 'test', 'fixtures', 'images', 'grad_512x384.png'), join(dir, 'photo.npz'));
+  // Directory intact, one member's data damaged: found mid-stream, after the output was started.
+  const corrupt = new Uint8Array(bytes);
+  corrupt[bytes.length >> 1] ^= 0xff;
+  writeFileSync(join(dir, 'corrupt.npz'), corrupt);
   const cases: [string[], RegExp][] = [
     [['truncated.npz', 'out.npz'], /truncated\.npz: /],
     [['photo.npz', 'out.npz'], /photo\.npz: /],
     [['missing.npz', 'out.npz'], /missing\.npz: no such file/],
+    [['corrupt.npz', 'out.npz'], /corrupt\.npz: member .*CRC mismatch/],
     [[converted('tiny_koniq_s0', 'f16'), 'out.npz'], /already converted \(f16, from tiny_koniq_s0\.npz\)/],
   ];
   for (const [files, pattern] of cases) {
@@ -169,7 +174,7 @@ test('bad input: one line, exit 1, no output and no temporary file left', async 
     assert.match(r.stderr, /^musiq convert: /);
     assert.match(r.stderr, pattern);
     assert.is(r.stdout, '');
-    onlyFiles([...before, 'truncated.npz', 'photo.npz']);
+    onlyFiles([...before, 'truncated.npz', 'photo.npz', 'corrupt.npz']);
   }
   const usage = await musiq(['convert', '--weights', 'q4', 'a.npz', 'b.npz']);
   assert.is(usage.code, 1);
