@@ -156,10 +156,15 @@ test('bad input: one line, exit 1, no output and no temporary file left', async 
   const bytes = readFileSync(join(ckpts, 'tiny_koniq_s0.npz'));
   writeFileSync(join(dir, 'truncated.npz'), bytes.subarray(0, bytes.length >> 1));
   copyFileSync(join(root, 'test', 'fixtures', 'images', 'grad_512x384.png'), join(dir, 'photo.npz'));
+  // Directory intact, one member's data damaged: found mid-stream, after the output was started.
+  const corrupt = new Uint8Array(bytes);
+  corrupt[bytes.length >> 1] ^= 0xff;
+  writeFileSync(join(dir, 'corrupt.npz'), corrupt);
   const cases: [string[], RegExp][] = [
     [['truncated.npz', 'out.npz'], /truncated\.npz: /],
     [['photo.npz', 'out.npz'], /photo\.npz: /],
     [['missing.npz', 'out.npz'], /missing\.npz: no such file/],
+    [['corrupt.npz', 'out.npz'], /corrupt\.npz: member .*CRC mismatch/],
     [[converted('tiny_koniq_s0', 'f16'), 'out.npz'], /already converted \(f16, from tiny_koniq_s0\.npz\)/],
   ];
   for (const [files, pattern] of cases) {
@@ -169,7 +174,7 @@ test('bad input: one line, exit 1, no output and no temporary file left', async 
     assert.match(r.stderr, /^musiq convert: /);
     assert.match(r.stderr, pattern);
     assert.is(r.stdout, '');
-    onlyFiles([...before, 'truncated.npz', 'photo.npz']);
+    onlyFiles([...before, 'truncated.npz', 'photo.npz', 'corrupt.npz']);
   }
   const usage = await musiq(['convert', '--weights', 'q4', 'a.npz', 'b.npz']);
   assert.is(usage.code, 1);
@@ -214,9 +219,8 @@ test('Ctrl-C during a conversion removes the partial output', async () => {
   rmSync(sub, { recursive: true, force: true });
 });
 
-/** The int8 file with its members passed through `edit` (undefined drops one). */
-async function edited(edit: (m: NpyMember) => NpyMember | undefined): Promise<Uint8Array> {
-  const file = converted('tiny_koniq_s0', 'int8');
+/** A converted file (int8 unless said) with its members passed through `edit` (undefined drops one). */
+async function edited(edit: (m: NpyMember) => NpyMember | undefined, file = converted('tiny_koniq_s0', 'int8')): Promise<Uint8Array> {
   const npz = await openNpz(await fileSource(file));
   const members: NpyMember[] = [];
   for (const m of npz.members) {
@@ -228,6 +232,17 @@ async function edited(edit: (m: NpyMember) => NpyMember | undefined): Promise<Ui
   await npz.source.close?.();
   return writeNpz(members);
 }
+
+test('a float16 checkpoint without musiq\'s record is recognised as f16 and not converted again', async () => {
+  const bytes = await edited((m) => (m.name === CONVERT_MEMBER ? undefined : m), converted('tiny_koniq_s0', 'f16'));
+  const ckpt = await openCheckpoint(bytesSource('own_f16.npz', bytes));
+  assert.equal([ckpt.precision, ckpt.provenance], ['f16', undefined]);
+  writeFileSync(join(dir, 'own_f16.npz'), bytes);
+  const r = await musiq(['convert', '--weights', 'int8', 'own_f16.npz', 'out.npz']);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /own_f16\.npz: already holds f16 kernels; convert the original float32 checkpoint instead/);
+  rmSync(join(dir, 'own_f16.npz'));
+});
 
 test('a converted file whose scale members are missing or do not match is refused on load, naming the member', async () => {
   const scaleOf = `${SCALE_PREFIX}embedding/kernel`;
