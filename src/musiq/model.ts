@@ -1,55 +1,23 @@
-// MUSIQ on the GPU: weights uploaded once per checkpoint, then stem → embedding → encoder →
-// head for each image (spec §3). Padding tokens never exist here (spec §2.9), so the encoder
+// MUSIQ on the GPU: weights uploaded once per checkpoint (model-weights.ts), then stem →
+// embedding → encoder → head for each image (spec §3). Padding tokens never exist here (spec §2.9), so the encoder
 // runs without a mask.
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
 import type { Checkpoint, MusiqDims, Variant } from './checkpoint.ts';
 import type { MusiqInput } from './preprocess.ts';
-import { uploadStemWeights, disposeStemWeights } from './stem-weights.ts';
-import type { StemWeights } from '../kernels/stem.ts';
+import { uploadModelWeights, disposeModelWeights, type MusiqWeights, type Layer, type WeightPrecision } from './model-weights.ts';
 import { stem, stemChunkSize } from '../kernels/stem.ts';
 import { matmul } from '../kernels/matmul.ts';
 import { layernorm } from '../kernels/layernorm.ts';
 import { attention } from '../kernels/attention.ts';
 import { embedTokens, checkTokenIds } from '../kernels/embed.ts';
 import { softmaxRows } from '../kernels/softmax.ts';
-import { toF16 } from '../runtime/f16.ts';
-
-/** How the big matmul weights are kept on the GPU: 'f32' exact, 'f16' half the memory. */
-export type WeightPrecision = 'f32' | 'f16';
 
 const LN_EPS = 1e-6;
 const PATCH_VALUES = 32 * 32 * 3;
 
-interface Layer {
-  ln0: [Tensor, Tensor];
-  /** [Wq|Wk|Wv] as one D×3D matrix, so q, k and v come from one matmul. */
-  qkv: Tensor;
-  qkvBias: Tensor;
-  out: Tensor;
-  outBias: Tensor;
-  ln2: [Tensor, Tensor];
-  mlp0: Tensor;
-  mlp0Bias: Tensor;
-  mlp1: Tensor;
-  mlp1Bias: Tensor;
-}
-
-export interface MusiqWeights {
-  stem: StemWeights;
-  embedding: Tensor;
-  embeddingBias: Tensor;
-  pos: Tensor;
-  scale: Tensor;
-  cls: Tensor;
-  layers: Layer[];
-  norm: [Tensor, Tensor];
-  head: Tensor;
-  headBias: Tensor;
-  /** ImageNet checkpoints may carry Dense+tanh before the head (spec §3.7); one row, so it runs on the CPU. */
-  preLogits?: { kernel: Float32Array; bias: Float32Array };
-}
+export type { WeightPrecision } from './model-weights.ts';
 
 export interface ForwardResult {
   /** Head outputs (1, 10 or 1000 values). */
@@ -62,25 +30,6 @@ export interface ForwardResult {
   clsAttention?: Float32Array;
   /** The CLS token after the final LayerNorm (`dims.hidden` values). */
   embedding: Float32Array;
-}
-
-/** Column-concatenates k matrices of shape [rows, cols] into [rows, k·cols]. */
-function concatColumns<T extends Float32Array | Uint16Array>(parts: T[], rows: number, cols: number): T {
-  const out = new (parts[0].constructor as new (n: number) => T)(rows * cols * parts.length);
-  for (let r = 0; r < rows; r++) {
-    parts.forEach((p, k) => out.set(p.subarray(r * cols, (r + 1) * cols), (r * parts.length + k) * cols));
-  }
-  return out;
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 export class MusiqModel {
@@ -100,80 +49,8 @@ export class MusiqModel {
    * far below int8's own step), and as f32 where it has not; an original f32 file goes up as f32.
    */
   static async load(rt: Runtime, ckpt: Checkpoint, onProgress?: (done: number, total: number) => void, weights?: WeightPrecision): Promise<MusiqModel> {
-    const d = ckpt.dims;
-    weights ??= ckpt.precision !== 'f32' && rt.features.has('shader-f16') ? 'f16' : 'f32';
-    if (weights !== 'f32' && weights !== 'f16') throw new MusiqError(`musiq: weights must be 'f32' or 'f16', got ${JSON.stringify(weights)}`);
-    if (weights === 'f16' && !rt.features.has('shader-f16')) {
-      throw new MusiqError(`musiq: weights 'f16' needs the WebGPU feature shader-f16, which ${rt.adapterName} does not offer; use 'f32'`);
-    }
-    const total = ckpt.tensors.length;
-    let done = 0;
-    const read = async (key: string): Promise<Float32Array> => {
-      const data = await ckpt.read(key);
-      onProgress?.(++done, total);
-      return data;
-    };
-    const up = async (key: string, shape: number[]): Promise<Tensor> => rt.upload(await read(key), shape);
-    // The big matmul weights (97% of the parameters), in the precision asked for: the
-    // column-concatenation of `keys` as [rows, cols]. A converted file's kernels go up as f16
-    // without a round trip through f32 (on the full-size checkpoint that took ~10 s).
-    const matW = async (keys: string[], rows: number, cols: number): Promise<Tensor> => {
-      const shape = [rows, cols];
-      const each = cols / keys.length;
-      if (weights === 'f16') {
-        const halves = await Promise.all(keys.map((k) => ckpt.readF16Bits(k)));
-        if (halves.every((h) => h !== undefined)) {
-          for (const _ of keys) onProgress?.(++done, total);
-          return rt.upload(keys.length === 1 ? halves[0]! : concatColumns(halves as Uint16Array[], rows, each), shape, 'f16');
-        }
-      }
-      const parts = await Promise.all(keys.map(read));
-      const data = parts.length === 1 ? parts[0] : concatColumns(parts, rows, each);
-      return weights === 'f16' ? rt.upload(toF16(data), shape, 'f16') : rt.upload(data, shape);
-    };
-    const gpuWeights = weights;
-    const uploaded: Tensor[] = [];
-    const keep = <T extends Tensor>(t: T): T => (uploaded.push(t), t);
-    try {
-      const stemW = await uploadStemWeights(rt, read, d.stemWidth);
-      const layers: Layer[] = [];
-      for (let i = 0; i < d.layers; i++) {
-        const p = `Transformer/encoderblock_${i}/`;
-        const a = `${p}MultiHeadDotProductAttention_1/`;
-        const qkvBias = await Promise.all(['query', 'key', 'value'].map((n) => read(`${a}${n}/bias`)));
-        layers.push({
-          ln0: [keep(await up(`${p}LayerNorm_0/scale`, [d.hidden])), keep(await up(`${p}LayerNorm_0/bias`, [d.hidden]))],
-          qkv: keep(await matW(['query', 'key', 'value'].map((n) => `${a}${n}/kernel`), d.hidden, 3 * d.hidden)),
-          qkvBias: keep(rt.upload(concat(qkvBias), [3 * d.hidden])),
-          out: keep(await matW([`${a}out/kernel`], d.hidden, d.hidden)),
-          outBias: keep(await up(`${a}out/bias`, [d.hidden])),
-          ln2: [keep(await up(`${p}LayerNorm_2/scale`, [d.hidden])), keep(await up(`${p}LayerNorm_2/bias`, [d.hidden]))],
-          mlp0: keep(await matW([`${p}MlpBlock_3/Dense_0/kernel`], d.hidden, d.mlp)),
-          mlp0Bias: keep(await up(`${p}MlpBlock_3/Dense_0/bias`, [d.mlp])),
-          mlp1: keep(await matW([`${p}MlpBlock_3/Dense_1/kernel`], d.mlp, d.hidden)),
-          mlp1Bias: keep(await up(`${p}MlpBlock_3/Dense_1/bias`, [d.hidden])),
-        });
-      }
-      const embIn = 64 * 4 * d.stemWidth;
-      const weights: MusiqWeights = {
-        stem: stemW,
-        embedding: keep(await matW(['embedding/kernel'], embIn, d.hidden)),
-        embeddingBias: keep(await up('embedding/bias', [d.hidden])),
-        pos: keep(await up('Transformer/posembed_input/pos_embedding', [d.posGrid * d.posGrid, d.hidden])),
-        scale: keep(await up('Transformer/scaleembed_input/scale_embedding', [d.numScales, d.hidden])),
-        cls: keep(await up('Transformer/cls', [d.hidden])),
-        layers,
-        norm: [keep(await up('Transformer/encoder_norm/scale', [d.hidden])), keep(await up('Transformer/encoder_norm/bias', [d.hidden]))],
-        head: keep(await up('head/kernel', [d.preLogits || d.hidden, d.numClasses])),
-        headBias: keep(await up('head/bias', [d.numClasses])),
-      };
-      if (d.preLogits) weights.preLogits = { kernel: await read('pre_logits/kernel'), bias: await read('pre_logits/bias') };
-      await rt.sync();
-      return new MusiqModel(rt, d, ckpt.variant, weights, gpuWeights);
-    } catch (e) {
-      for (const t of uploaded) t.dispose();
-      throw e;
-    }
+    const up = await uploadModelWeights(rt, ckpt, onProgress, weights);
+    return new MusiqModel(rt, ckpt.dims, ckpt.variant, up.weights, up.precision);
   }
 
   get disposed(): boolean {
@@ -289,10 +166,7 @@ export class MusiqModel {
     const w = this.weights;
     if (!w) return;
     this.weights = undefined;
-    disposeStemWeights(w.stem);
-    const all: Tensor[] = [w.embedding, w.embeddingBias, w.pos, w.scale, w.cls, ...w.norm, w.head, w.headBias];
-    for (const l of w.layers) all.push(...l.ln0, l.qkv, l.qkvBias, l.out, l.outBias, ...l.ln2, l.mlp0, l.mlp0Bias, l.mlp1, l.mlp1Bias);
-    for (const t of all) t.dispose();
+    disposeModelWeights(w);
   }
 }
 
