@@ -110,13 +110,20 @@ function packageVersion(): string {
   return 'unknown';
 }
 
-/** What can be known of Mesa's on-disk shader cache (lavapipe); other drivers keep theirs out of sight. */
-function driverCache(adapter: AdapterDescription): string {
-  if (adapter.vendor !== 'mesa') return 'unknown for this driver';
+/**
+ * What can be known of Mesa's on-disk shader cache (lavapipe), looked at before any device exists
+ * (the run fills it); other drivers keep theirs out of sight.
+ */
+function driverCacheAtStart(): (adapter: AdapterDescription) => string {
+  const mesa = mesaCache();
+  return (adapter) => (adapter.vendor === 'mesa' ? mesa : 'unknown for this driver');
+}
+
+function mesaCache(): string {
   const env = process.env;
   if (/^(1|true|yes)$/i.test(env.MESA_SHADER_CACHE_DISABLE ?? '')) return 'Mesa cache disabled (MESA_SHADER_CACHE_DISABLE)';
   const dir = env.MESA_SHADER_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mesa_shader_cache_db');
-  return existsSync(dir) ? `Mesa cache present at ${dir} (compile times are low for kernels it already holds)` : `no Mesa cache at ${dir} (cold for Mesa drivers)`;
+  return existsSync(dir) ? `Mesa cache present at ${dir} at the start (compile times are low for kernels it already holds)` : `no Mesa cache at ${dir} at the start (cold)`;
 }
 
 function compare(files: string[]): number {
@@ -161,7 +168,7 @@ export async function main(argv: string[]): Promise<number> {
         open: (profile) => createNodeRuntime({ profile }),
         runtime: runtimeInfo(),
         packageVersion: packageVersion(),
-        driverCache,
+        driverCache: driverCacheAtStart(),
         log: (line) => console.error(line),
       },
       args,

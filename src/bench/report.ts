@@ -65,7 +65,7 @@ export function checkReport(r: BenchReport, margin = ROOF_MARGIN): string[] {
   };
   positive('peak.fmaGflops', r.peak?.fmaGflops);
   positive('peak.bandwidthGBps', r.peak?.bandwidthGBps);
-  if (!Array.isArray(r.kernels) || r.kernels.length === 0) problems.push('no kernel rows');
+  if (!Array.isArray(r.kernels) || (r.kernels.length === 0 && r.options?.groups?.length !== 0)) problems.push('no kernel rows');
   for (const k of r.kernels ?? []) {
     const id = `${k.kernel} ${k.variant} ${k.shape?.join('×')}`;
     positive(`${id}: ms`, k.ms);

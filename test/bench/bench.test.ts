@@ -145,4 +145,23 @@ test('a real quick run: every row passes checkReport (GFLOP/s under the measured
   assert.ok(r.kernels.every((k) => k.shape.length > 0 && k.samples >= 2));
 });
 
+// Where an adapter has no timestamp queries (or a runtime does not profile) the report says
+// "wall clock" and still holds to the same rules.
+test('a wall-clock run says so and passes the same checks', async () => {
+  const r = await runBench(
+    { open: () => createNodeRuntime({ profile: false }), runtime: { name: 'node', version: process.versions.node }, packageVersion: 'test', driverCache: () => 'unknown', log: () => {} },
+    { width: 64, height: 48, quick: true, groups: ['gelu', 'softmax'], modelSizes: [] },
+  );
+  assert.is(r.timing.method, 'wall-clock');
+  assert.ok(r.notes.some((n) => /wall clock/.test(n)), r.notes.join('; '));
+  assert.is(r.peak.dispatchGpuMs, null);
+  assert.equal(checkReport(r), []);
+});
+
+test('checkReport accepts a run of no kernel groups (--groups none)', () => {
+  const r = report([]);
+  assert.equal(checkReport({ ...r, options: { ...r.options, groups: [] } }), []);
+  assert.ok(checkReport({ ...r, options: { ...r.options, groups: ['matmul'] } }).includes('no kernel rows'));
+});
+
 test.run();
