@@ -6,7 +6,7 @@
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { matmul, matmulVariant, matmulVariantsFor, type MatmulOptions } from '../kernels/matmul.ts';
-import { attention, attentionVariants } from '../kernels/attention.ts';
+import { attention, attentionVariant, attentionVariants } from '../kernels/attention.ts';
 import { layernorm } from '../kernels/layernorm.ts';
 import { gelu } from '../kernels/gelu.ts';
 import { softmaxRows } from '../kernels/softmax.ts';
@@ -106,7 +106,7 @@ export function kernelCases(rt: Runtime, dims: MusiqDims, tokens: number, stemWe
     flop: 4 * T * T * D,
     bytes: F * (T * 3 * D + T * D),
     variants: attn,
-    chosen: () => attn[0],
+    chosen: () => attentionVariant(rt),
     async setup() {
       const t = new Inputs(rt);
       const qkv = t.rand([T, 3 * D], 2), out = t.empty([T, D]);
