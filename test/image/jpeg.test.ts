@@ -3,6 +3,7 @@
 // progressive, restarts, grayscale, RGB and 16-bit quantisation tables; djpeg is the oracle.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { throwsMusiq } from '../throws-musiq.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -161,16 +162,6 @@ test('fixture grad_512x384.jpg decodes to the pixels djpeg -dct fast gives (sha2
   assert.is(createHash('sha256').update(img.data).digest('hex'), 'c7c94a788da30132ee6487ac8038cf9ede50fdc035f355efc204878b93c16065');
 });
 
-function throwsMusiq(f: () => unknown, pattern: RegExp): void {
-  try {
-    f();
-  } catch (e) {
-    assert.instance(e, MusiqError);
-    assert.match((e as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected a MusiqError matching ${pattern}`);
-}
 
 /** SOI + SOF0 with the given precision and component count + EOI. */
 function header(precision: number, components: number, w = 8, h = 8): Uint8Array {

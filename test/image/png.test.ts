@@ -2,6 +2,7 @@
 // interlace mode and row filter, plus the TF conversion rules to 8-bit RGB and bad input.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { throwsMusiq } from '../throws-musiq.ts';
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { zlibSync } from 'fflate';
@@ -89,17 +90,6 @@ test('fixture PNGs (RGB and gray) equal pngjs', () => {
   }
 });
 
-function throwsMusiq(f: () => unknown, pattern: RegExp): void {
-  try {
-    f();
-  } catch (e) {
-    assert.instance(e, MusiqError);
-    assert.match((e as Error).message, pattern);
-    assert.not.match((e as Error).message, /\n/);
-    return;
-  }
-  assert.unreachable(`expected a MusiqError matching ${pattern}`);
-}
 
 const good = () => writePng(randomSpec(2, 8, 20, 10, 1));
 

@@ -3,6 +3,7 @@
 // one image, then scores. CPU only, no GPU.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { throwsMusiq } from '../throws-musiq.ts';
 import { skip } from '../skip.ts';
 import { readFileSync } from 'node:fs';
 import { openNpz, type Npz } from '../../src/npz/npz.ts';
@@ -161,17 +162,6 @@ test('the CLS output does not depend on token order (no index-dependent position
 test('bad parameters and inputs give one-line MusiqErrors', async () => {
   const params = await loadParams('checkpoints/tiny_koniq_s0.npz');
   const good = randomInput(2, 3);
-  const throwsMusiq = (fn: () => unknown, pattern: RegExp) => {
-    try {
-      fn();
-    } catch (e) {
-      assert.instance(e, MusiqError);
-      assert.match((e as Error).message, pattern);
-      assert.not.match((e as Error).message, /\n/);
-      return;
-    }
-    assert.unreachable(`no error for ${pattern}`);
-  };
   const without = (missing: string): RefParams => ({
     get(k) {
       if (k === missing) throw new Error(`no ${k}`);
