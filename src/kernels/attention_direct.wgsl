@@ -5,9 +5,10 @@
 // invocation of the workgroup, instead of broadcasting one key per lane. The tiled kernel
 // (attention.wgsl) gives each query its own invocation and shares keys through workgroup memory,
 // which a CPU adapter pays for with barriers and per-lane gathers.
-// The 8 rows are 8 variables, not an array looped over as in attention_looped.wgsl: naga (wgpu's
-// shader compiler, 29.0) panics on a pointer to an array element passed to a function (`&rows[r]`).
+// The 8 rows are 8 variables (lib/attention_rows8), not an array looped over as in
+// attention_looped.wgsl: naga (wgpu's shader compiler, 29.0) panics on `&rows[r]` arguments.
 #include "lib/attention_rows"
+#include "lib/attention_rows8"
 
 @compute @workgroup_size(QB)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -16,10 +17,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let first = wg.x * QB * 8u + lid; // this invocation's queries: first + r·QB, r = 0..7
   // Queries past Q are computed on row Q - 1 and not stored.
   var r0: Row; var r1: Row; var r2: Row; var r3: Row; var r4: Row; var r5: Row; var r6: Row; var r7: Row;
-  start(&r0, min(first + 0u * QB, p.Q - 1u), h); start(&r1, min(first + 1u * QB, p.Q - 1u), h);
-  start(&r2, min(first + 2u * QB, p.Q - 1u), h); start(&r3, min(first + 3u * QB, p.Q - 1u), h);
-  start(&r4, min(first + 4u * QB, p.Q - 1u), h); start(&r5, min(first + 5u * QB, p.Q - 1u), h);
-  start(&r6, min(first + 6u * QB, p.Q - 1u), h); start(&r7, min(first + 7u * QB, p.Q - 1u), h);
+  startRows(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, first, h);
   for (var t0 = 0u; t0 < p.T; t0 += 4u) {
     let ids = vec4u(t0) + vec4u(0u, 1u, 2u, 3u);
     let keys = min(ids, vec4u(p.T - 1u));
@@ -29,11 +27,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     let ks = select(valid, vec4u(2u), ids >= vec4u(p.T));
     var k = tile(kb);
     var v = tile(kb + vec4u(D4));
-    step(&r0, &k, &v, ks); step(&r1, &k, &v, ks); step(&r2, &k, &v, ks); step(&r3, &k, &v, ks);
-    step(&r4, &k, &v, ks); step(&r5, &k, &v, ks); step(&r6, &k, &v, ks); step(&r7, &k, &v, ks);
+    stepRows(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, &k, &v, ks);
   }
-  finish(&r0, first + 0u * QB, h); finish(&r1, first + 1u * QB, h);
-  finish(&r2, first + 2u * QB, h); finish(&r3, first + 3u * QB, h);
-  finish(&r4, first + 4u * QB, h); finish(&r5, first + 5u * QB, h);
-  finish(&r6, first + 6u * QB, h); finish(&r7, first + 7u * QB, h);
+  finishRows(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, first, h);
 }

@@ -10,8 +10,8 @@ enable subgroups;
 //     tile[c], so a vector-matrix product gives a query's 4 logits and a matrix-vector product
 //     adds the 4 weighted value rows (lanes past 4 load the same keys as lanes 0..3, so any
 //     subgroup of 4 or more lanes works: checked by the launcher);
-//   - the query state is a struct handed to step() by pointer (lib/attention_rows), and main()
-//     below writes the 8 calls out: 8 copies of the step's code, each at fixed offsets.
+//   - the query state is a struct handed to step() by pointer (lib/attention_rows), and
+//     lib/attention_rows8 writes the 8 calls out: 8 copies of the step's code, each at fixed offsets.
 // attention_looped.wgsl is the same kernel with loops over the 8 rows, for lavapipe, whose
 // compiler unrolls them itself.
 // The head dim is a uniform (p.C vec4 columns, up to 16), not an override, so one pipeline serves
@@ -21,6 +21,7 @@ enable subgroups;
 // Measured at T = 919 (bench/kernels/attention.ts): SwiftShader 5.5-6 GFLOP/s (tiled 0.5; 1 query
 // per invocation 1.8, 4 queries 4.5, 16 queries 6.4 but 13 s to compile; the looped twin 2.1).
 #include "lib/attention_rows"
+#include "lib/attention_rows8"
 
 @compute @workgroup_size(QB)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32,
@@ -30,10 +31,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let first = wg.x * QB * 8u + lid; // this invocation's queries: first + r·QB, r = 0..7
   // Queries past Q are computed on row Q - 1 (their lanes still load keys) and not stored.
   var r0: Row; var r1: Row; var r2: Row; var r3: Row; var r4: Row; var r5: Row; var r6: Row; var r7: Row;
-  start(&r0, min(first + 0u * QB, p.Q - 1u), h); start(&r1, min(first + 1u * QB, p.Q - 1u), h);
-  start(&r2, min(first + 2u * QB, p.Q - 1u), h); start(&r3, min(first + 3u * QB, p.Q - 1u), h);
-  start(&r4, min(first + 4u * QB, p.Q - 1u), h); start(&r5, min(first + 5u * QB, p.Q - 1u), h);
-  start(&r6, min(first + 6u * QB, p.Q - 1u), h); start(&r7, min(first + 7u * QB, p.Q - 1u), h);
+  startRows(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, first, h);
   let slot = lane & 3u;
   for (var t0 = 0u; t0 < p.T; t0 += 4u) {
     let key = min(t0 + slot, p.T - 1u);
@@ -42,11 +40,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     let ks = vec4u(subgroupBroadcast(state, 0u), subgroupBroadcast(state, 1u), subgroupBroadcast(state, 2u), subgroupBroadcast(state, 3u));
     var k = tile(kb);
     var v = tile(kb + D4);
-    step(&r0, &k, &v, ks); step(&r1, &k, &v, ks); step(&r2, &k, &v, ks); step(&r3, &k, &v, ks);
-    step(&r4, &k, &v, ks); step(&r5, &k, &v, ks); step(&r6, &k, &v, ks); step(&r7, &k, &v, ks);
+    stepRows(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, &k, &v, ks);
   }
-  finish(&r0, first + 0u * QB, h); finish(&r1, first + 1u * QB, h);
-  finish(&r2, first + 2u * QB, h); finish(&r3, first + 3u * QB, h);
-  finish(&r4, first + 4u * QB, h); finish(&r5, first + 5u * QB, h);
-  finish(&r6, first + 6u * QB, h); finish(&r7, first + 7u * QB, h);
+  finishRows(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7, first, h);
 }
