@@ -107,6 +107,33 @@ test('Deno: the `deno` export uses Deno\'s own WebGPU: --allow-read for the file
   checkScores(`${out.runtime} on ${out.adapter}`, out.scores);
 });
 
+// Converted checkpoints (musiq convert) score in the other runtimes too: an f16 file, made by the
+// installed bin, in Bun (Dawn: kept f16 on the GPU where shader-f16 exists) and in Deno (its own
+// WebGPU: widened to f32 at upload where it lacks shader-f16). f16's tolerance is the one justified
+// in test/musiq/convert-score.test.ts: 1e-3 × max(1, |score|).
+test('Bun and Deno score an f16 file made by `musiq convert` within f16\'s tolerance', async () => {
+  const f16 = join(work, 'tiny_koniq_s0_f16.npz');
+  const c = await run(join(app, 'node_modules', '.bin', 'musiq'), ['convert', '--weights', 'f16', CKPT, f16], app);
+  assert.is(c.code, 0, c.stderr);
+  writeFileSync(join(app, 'score.js'), SCORE_SCRIPT);
+  const runs = [
+    [BUN, ['score.js', f16, fixtures, ...IMAGES]],
+    [process.execPath, [DENO, 'run', '--no-prompt', '--deny-ffi', `--allow-read=${fixtures},${work}`, 'score.js', f16, fixtures, ...IMAGES]],
+  ] as const;
+  for (const [cmd, args] of runs) {
+    const r = await run(cmd, [...args], app);
+    assert.is(r.code, 0, r.stderr);
+    const out = lastJson(r.stdout);
+    let worst = 0;
+    for (const [i, { image, score }] of out.scores.entries()) {
+      const diff = Math.abs(score - expected[i].score) / Math.max(1, Math.abs(expected[i].score));
+      worst = Math.max(worst, diff);
+      assert.ok(diff <= 1e-3, `${out.runtime}: f16 ${image} scored ${score}, expected ${expected[i].score}`);
+    }
+    console.log(`  ${out.runtime} on ${out.adapter}, f16 file: ${out.scores.length} fixtures, worst relative difference ${worst.toExponential(1)}`);
+  }
+});
+
 // Each `@ts-expect-error` fails the check if the declarations degrade to `any`.
 const DENO_TS = `import { createScorer, createDenoRuntime, MusiqError, type ScoreResult } from 'musiq-webgpu';
 const scorer = await createScorer({ checkpoint: 'koniq_ckpt.npz', runtime: await createDenoRuntime() });
