@@ -3,12 +3,12 @@
 // inlined like the browser build, tuning results in Deno's localStorage (no permission needed).
 import { createBrowserRuntime } from './runtime/gpu.browser.ts';
 import { denoFileSource } from './npz/source.deno.ts';
-import { createScorerFrom, reloadable, type Scorer } from './musiq/scorer.ts';
+import type { Scorer } from './musiq/scorer.ts';
+import { openScorer } from './open-scorer.ts';
 import { sourceOf } from './checkpoint-input.ts';
 import { localStorageTuneCache } from './kernels/tune.ts';
 import type { CreateScorerOptions } from './index.ts';
 import type { Runtime } from './runtime/runtime.ts';
-import { lostRuntime } from './runtime/errors.ts';
 
 export * from './index.ts';
 
@@ -19,18 +19,10 @@ export function createDenoRuntime(options: { profile?: boolean; defaultLimits?: 
 
 /** Like the Node entry's: `checkpoint` may be a path or file: URL (read with --allow-read), an http(s) URL (--allow-net), bytes, a Blob or a ByteSource. */
 export function createScorer(options: CreateScorerOptions): Promise<Scorer> {
-  return reloadable(() => openScorer(options));
-}
-
-async function openScorer(options: CreateScorerOptions): Promise<Scorer> {
-  const { checkpoint } = options;
-  if (options.runtime?.lost) throw lostRuntime(options.runtime.lost);
-  const source = (await sourceOf(checkpoint)) ?? (await denoFileSource(checkpoint instanceof URL || /^file:/i.test(String(checkpoint)) ? new URL(String(checkpoint)) : String(checkpoint)));
-  const runtime = options.runtime ?? (await createDenoRuntime());
-  try {
-    return await createScorerFrom(runtime, source, { onProgress: options.onProgress, weights: options.weights, ownsRuntime: !options.runtime, tuneCache: localStorageTuneCache() });
-  } catch (e) {
-    if (!options.runtime) runtime.destroy();
-    throw e;
-  }
+  return openScorer(options, {
+    source: async (checkpoint) =>
+      (await sourceOf(checkpoint)) ?? (await denoFileSource(checkpoint instanceof URL || /^file:/i.test(String(checkpoint)) ? new URL(String(checkpoint)) : String(checkpoint))),
+    newRuntime: () => createDenoRuntime(),
+    tuneCache: localStorageTuneCache(),
+  });
 }

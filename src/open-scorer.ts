@@ -1,0 +1,30 @@
+// What every entry point's createScorer does once it knows how to read a checkpoint and get a
+// device: refuse a caller's runtime that is already lost, and destroy a runtime of its own again
+// if opening fails. reload() runs it again (new device, weights uploaded again).
+import type { Runtime } from './runtime/runtime.ts';
+import { lostRuntime } from './runtime/errors.ts';
+import type { ByteSource } from './npz/source.ts';
+import type { TuneCache } from './kernels/tune.ts';
+import { createScorerFrom, reloadable, type Scorer } from './musiq/scorer.ts';
+import type { CheckpointInput, CreateScorerOptions } from './index.ts';
+
+export interface Platform {
+  /** The checkpoint argument as bytes: the shared forms, then the platform's own (paths, page URLs). */
+  source(checkpoint: CheckpointInput): Promise<ByteSource>;
+  newRuntime(): Promise<Runtime>;
+  tuneCache: TuneCache | undefined;
+}
+
+export function openScorer(options: CreateScorerOptions, platform: Platform): Promise<Scorer> {
+  return reloadable(async () => {
+    if (options.runtime?.lost) throw lostRuntime(options.runtime.lost);
+    const source = await platform.source(options.checkpoint);
+    const runtime = options.runtime ?? (await platform.newRuntime());
+    try {
+      return await createScorerFrom(runtime, source, { onProgress: options.onProgress, weights: options.weights, ownsRuntime: !options.runtime, tuneCache: platform.tuneCache });
+    } catch (e) {
+      if (!options.runtime) runtime.destroy();
+      throw e;
+    }
+  });
+}
