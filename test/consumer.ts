@@ -29,17 +29,26 @@ export function run(cmd: string, args: string[], cwd: string, env: NodeJS.Proces
   });
 }
 
-/** Packs the package and installs the tarball --omit=dev into `<work>/app`; returns the app folder. */
-export async function installPacked(prefix: string): Promise<{ work: string; app: string }> {
+/** What `npm pack --json` reports of the tarball. */
+export interface Packed {
+  filename: string;
+  size: number;
+  entryCount: number;
+  files: { path: string; size: number }[];
+}
+
+/** Packs the package and installs the tarball --omit=dev into `<work>/app`; returns the app folder and npm's pack report. */
+export async function installPacked(prefix: string): Promise<{ work: string; app: string; packed: Packed }> {
   const work = mkdtempSync(join(tmpdir(), prefix));
   const pack = await run('npm', ['pack', '--json', '--pack-destination', work, '--loglevel=error'], root);
   if (pack.code !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
   // prepack's build prints to stdout too; the JSON report is the last thing printed.
-  const { filename } = JSON.parse(pack.stdout.slice(pack.stdout.lastIndexOf('\n[') + 1))[0] as { filename: string };
+  const packed = JSON.parse(pack.stdout.slice(pack.stdout.lastIndexOf('\n[') + 1))[0] as Packed;
+  const { filename } = packed;
   const app = join(work, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   const install = await run('npm', ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', join(work, filename)], app);
   if (install.code !== 0) throw new Error(`npm install of the tarball failed: ${install.stderr}`);
-  return { work, app };
+  return { work, app, packed };
 }

@@ -4,19 +4,16 @@
 // declarations, and an esbuild browser bundle in headless Chromium.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { serve } from '../tools/serve.ts';
 import { chromiumMissing, launchChromium } from './chromium.ts';
 import { checkReport } from '../src/bench/report.ts';
+import { installPacked, root, run, type Packed } from './consumer.ts';
 import { parseReport } from '../src/bench/compare.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = join(root, 'test', 'fixtures');
 const CKPT = join(fixtures, 'checkpoints', 'tiny_koniq_s0.npz');
 const IMAGE = 'small_64x64.png';
@@ -32,42 +29,13 @@ const SCORE_TOL = 5e-5;
 const BROWSER_TOL = 1e-5;
 const MAX_PACKED = 1024 * 1024;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The outer `npm test` leaves npm_* variables that would redirect a nested npm (prefix, cache config). */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-}
-
-function run(cmd: string, args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, env: cleanEnv(), maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const work = mkdtempSync(join(tmpdir(), 'musiq-consumer-'));
-const app = join(work, 'app');
-let tarball = '';
-let packed: { size: number; entryCount: number; files: { path: string; size: number }[] };
+let work = '';
+let app = '';
+let packed: Packed;
 let nodeScore = NaN;
 
 test.before(async () => {
-  const pack = await run('npm', ['pack', '--json', '--pack-destination', work, '--loglevel=error'], root);
-  assert.is(pack.code, 0, `npm pack failed: ${pack.stderr}`);
-  // prepack's build prints to stdout too; the JSON report is the last thing printed.
-  packed = JSON.parse(pack.stdout.slice(pack.stdout.lastIndexOf('\n[') + 1))[0];
-  tarball = join(work, (packed as unknown as { filename: string }).filename);
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  const install = await run('npm', ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], app);
-  assert.is(install.code, 0, `npm install of the tarball failed: ${install.stderr}`);
+  ({ work, app, packed } = await installPacked('musiq-consumer-'));
 });
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
