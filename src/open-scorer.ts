@@ -21,7 +21,7 @@ export function openScorer(options: CreateScorerOptions, platform: Platform): Pr
     const source = await platform.source(options.checkpoint);
     const runtime = options.runtime ?? (await platform.newRuntime());
     try {
-      return await createScorerFrom(runtime, source, { onProgress: options.onProgress, weights: options.weights, ownsRuntime: !options.runtime, tuneCache: platform.tuneCache });
+      return await createScorerFrom(runtime, source, { onProgress: options.onProgress, weights: options.weights, ownsRuntime: !options.runtime, tuneCache: platform.tuneCache, newRuntime: platform.newRuntime });
     } catch (e) {
       if (!options.runtime) runtime.destroy();
       throw e;

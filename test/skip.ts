@@ -5,7 +5,7 @@
 import { unreachable } from 'uvu/assert';
 
 /** What a skipped case lacked. */
-export type Need = 'subgroups-4' | 'subgroups-8' | 'shader-f16' | 'timestamp-query' | 'zlib-crc32' | 'slow';
+export type Need = 'subgroups-4' | 'subgroups-8' | 'shader-f16' | 'timestamp-query' | 'zlib-crc32' | 'lavapipe' | 'slow';
 
 export const skips: { need: Need; reason: string }[] = [];
 

@@ -118,7 +118,8 @@ export class MusiqModel {
     return x2;
   }
 
-  async forward(input: MusiqInput, options: { attention?: boolean } = {}): Promise<ForwardResult> {
+  /** `beforeEncoder`: awaited between the stem and the encoder (a kernel compiled ahead, compile-ahead.ts). */
+  async forward(input: MusiqInput, options: { attention?: boolean; beforeEncoder?: Promise<void> } = {}): Promise<ForwardResult> {
     const { rt, dims } = this;
     const w = this.#w();
     if (input.tokens < 1) throw new MusiqError('musiq: an image gives at least one patch; got none');
@@ -129,6 +130,7 @@ export class MusiqModel {
     const emb = this.#embedPatches(input);
     await rt.sync();
     const t1 = performance.now();
+    await options.beforeEncoder;
     let x = embedTokens(rt, emb, spatial, scaleIds, w.pos, w.scale, w.cls);
     emb.dispose();
     spatial.dispose();

@@ -11,6 +11,7 @@ import { preprocess } from './preprocess.ts';
 import { MusiqModel, type WeightPrecision } from './model.ts';
 import { tuneMatmul } from '../kernels/matmul.ts';
 import { isPromoted, promote, recallPromotion, rememberPromotion } from '../kernels/tiers.ts';
+import { compileAhead, rememberCompiled } from './compile-ahead.ts';
 import type { FilePrecision } from './quantize.ts';
 import type { TuneCache } from '../kernels/tune.ts';
 
@@ -102,13 +103,22 @@ const PROMOTE_AFTER = 32;
 export async function createScorerFrom(
   runtime: Runtime,
   source: ByteSource,
-  options: { onProgress?: (p: LoadProgress) => void; ownsRuntime?: boolean; tuneCache?: TuneCache; weights?: WeightPrecision } = {},
+  options: {
+    onProgress?: (p: LoadProgress) => void;
+    ownsRuntime?: boolean;
+    tuneCache?: TuneCache;
+    weights?: WeightPrecision;
+    /** A second device of the platform's, to compile a kernel ahead on (compile-ahead.ts). */
+    newRuntime?: () => Promise<Runtime>;
+  } = {},
 ): Promise<Scorer> {
   const ckpt = await openCheckpoint(source);
   // Kernel variants are chosen by measuring on this adapter once; the choice is remembered per adapter.
   await tuneMatmul(runtime, { cache: options.tuneCache });
   const tuneCache = options.tuneCache;
   await recallPromotion(runtime, tuneCache);
+  // Runs while the weights upload and the first image's stem runs; that image waits for it before its encoder.
+  let compiled = compileAhead(runtime, options.newRuntime, ckpt.dims, tuneCache);
   let scored = 0;
   let model: MusiqModel;
   try {
@@ -131,7 +141,9 @@ export async function createScorerFrom(
       // A run this long pays for compiling the fastest-running kernels (tiers.ts).
       const promoting = ++scored === PROMOTE_AFTER && !isPromoted(runtime);
       if (promoting) promote(runtime);
-      const out = await model.forward(input, options);
+      const out = await model.forward(input, { ...options, beforeEncoder: compiled });
+      if (compiled) await rememberCompiled(runtime, tuneCache);
+      compiled = undefined;
       if (promoting) await rememberPromotion(runtime, tuneCache);
       runtime.trim(); // everything of this image has been read back
       const total = performance.now() - t0;

@@ -1,0 +1,127 @@
+// src/musiq/compile-ahead.ts: a second device compiles the encoder's attention kernel while the
+// scorer's device loads and runs the stem, and the first forward waits for it before its encoder.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { skip } from '../skip.ts';
+import { gpu, newRuntime } from '../gpu.ts';
+import type { Runtime } from '../../src/runtime/runtime.ts';
+import type { Dispatch } from '../../src/runtime/runtime.ts';
+import type { TuneCache } from '../../src/kernels/tune.ts';
+import { attentionVariant } from '../../src/kernels/attention.ts';
+import { compileAhead, rememberCompiled } from '../../src/musiq/compile-ahead.ts';
+import { openCheckpoint } from '../../src/musiq/checkpoint.ts';
+import { MusiqModel } from '../../src/musiq/model.ts';
+import { preprocess } from '../../src/musiq/preprocess.ts';
+import { bytesSource } from '../../src/npz/source.ts';
+import { syntheticImage } from '../../src/bench/synthetic-image.ts';
+import { writeSyntheticCheckpoint } from '../../tools/write-checkpoint.ts';
+
+const dims = { heads: 2, headDim: 16 } as Parameters<typeof compileAhead>[2];
+
+function memoryCache(): TuneCache & { store: Map<string, string> } {
+  const store = new Map<string, string>();
+  return { store, get: (k) => store.get(k), set: (k, v) => void store.set(k, v) };
+}
+
+/** newRuntime() for compileAhead that records the helpers it made, what they dispatched and whether they were destroyed. */
+function recordingFactory(make: () => Promise<Runtime> = newRuntime) {
+  const made: { rt: Runtime; labels: string[]; destroyed: boolean }[] = [];
+  const factory = async () => {
+    const rt = await make();
+    const entry = { rt, labels: [] as string[], destroyed: false };
+    const dispatch = rt.dispatch.bind(rt);
+    rt.dispatch = (d: Dispatch) => {
+      entry.labels.push(d.label ?? d.kernel);
+      dispatch(d);
+    };
+    const destroy = rt.destroy.bind(rt);
+    rt.destroy = () => {
+      entry.destroyed = true;
+      destroy();
+    };
+    made.push(entry);
+    return rt;
+  };
+  return { made, factory };
+}
+
+async function lavapipe(): Promise<Runtime | undefined> {
+  const rt = await gpu();
+  if (rt.adapter.architecture !== 'software') {
+    skip('lavapipe', `an adapter that compiles at first dispatch is needed; this one is ${rt.adapterName}`);
+    return undefined;
+  }
+  return rt;
+}
+
+test('lavapipe: a second device dispatches the attention variant the scorer will use, then is destroyed; the note skips it later', async () => {
+  const rt = await lavapipe();
+  if (!rt) return;
+  const cache = memoryCache();
+  const { made, factory } = recordingFactory();
+  const ready = compileAhead(rt, factory, dims, cache);
+  assert.ok(ready, 'a helper is started on lavapipe');
+  await ready;
+  assert.is(made.length, 1);
+  assert.equal(made[0].labels.map((l) => l.split(' ')[0]), [`attention/${attentionVariant(rt)}`]);
+  assert.ok(made[0].destroyed, 'the helper device is destroyed once the kernel ran');
+  assert.is(cache.store.size, 0, 'nothing is noted before an image ran');
+
+  await rememberCompiled(rt, cache);
+  assert.is(cache.store.size, 1);
+  await compileAhead(rt, factory, dims, cache);
+  assert.is(made.length, 1, 'no second helper once the cache says the kernel was compiled');
+});
+
+test('a helper that cannot be made, or is on another adapter, is given up without an error', async () => {
+  const rt = await lavapipe();
+  if (!rt) return;
+  await compileAhead(rt, () => Promise.reject(new Error('no second device')), dims, undefined);
+  const { made, factory } = recordingFactory(async () => {
+    const other = await newRuntime();
+    Object.defineProperty(other, 'adapter', { value: { ...other.adapter, description: 'another adapter' } });
+    return other;
+  });
+  await compileAhead(rt, factory, dims, undefined);
+  assert.is(made.length, 1);
+  assert.equal(made[0].labels, [], 'nothing is compiled for an adapter the scorer does not use');
+  assert.ok(made[0].destroyed);
+});
+
+test('adapters that compile at pipeline creation (GPUs, SwiftShader) or no platform factory: no helper', async () => {
+  const { made, factory } = recordingFactory();
+  for (const architecture of ['swiftshader', 'ampere', '']) {
+    const stub = { adapter: { architecture } } as unknown as Runtime;
+    assert.is(compileAhead(stub, factory, dims, undefined), undefined, architecture);
+  }
+  const rt = await gpu();
+  assert.is(compileAhead(rt, undefined, dims, undefined), undefined);
+  assert.is(made.length, 0);
+});
+
+test('forward() awaits beforeEncoder after the stem and before any encoder kernel', async () => {
+  const rt = await gpu();
+  const ckpt = await openCheckpoint(bytesSource('tiny.npz', writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1, seed: 5 })));
+  const model = await MusiqModel.load(rt, ckpt);
+  const labels: string[] = [];
+  const dispatch = rt.dispatch.bind(rt);
+  rt.dispatch = (d: Dispatch) => {
+    labels.push((d.label ?? d.kernel).split(' ')[0]);
+    dispatch(d);
+  };
+  let seenAtWait: string[] | undefined;
+  // A thenable: `await` calls then(), so the call records what had been dispatched at that moment.
+  const gate = { then: (resolve: () => void) => ((seenAtWait = [...labels]), resolve()) } as unknown as Promise<void>;
+  try {
+    await model.forward(preprocess(syntheticImage(64, 48)), { beforeEncoder: gate });
+  } finally {
+    delete (rt as { dispatch?: unknown }).dispatch; // the prototype's again
+    model.dispose();
+  }
+  assert.ok(seenAtWait, 'forward() awaited beforeEncoder');
+  assert.ok(seenAtWait.some((l) => l.startsWith('conv2d')), `the stem ran before the wait: ${seenAtWait.join(', ')}`);
+  assert.not.ok(seenAtWait.some((l) => l.startsWith('attention') || l.startsWith('layernorm')), `no encoder kernel before the wait: ${seenAtWait.join(', ')}`);
+  assert.ok(labels.some((l) => l.startsWith('attention')), 'the encoder ran after it');
+});
+
+test.run();
