@@ -1,8 +1,11 @@
 // Seconds per image, per stage, with a full-size synthetic checkpoint (real dims, random weights:
-// the cost is the same as a real checkpoint's). `npm run bench:model [-- --json] [-- --sizes 512x384,1024x768] [-- --profile] [-- --vs-torch] [-- --vs-spin]`
+// the cost is the same as a real checkpoint's). `npm run bench:model [-- --json] [-- --sizes 512x384,1024x768] [-- --profile] [-- --vs-torch [--rounds 3]] [-- --vs-spin]`
 // --vs-torch: PyTorch runs the same forward pass (bench/torch_musiq.py, same token count, as many
 // threads as this machine has cores) before and after our timed runs, and the ratio of the
 // medians is printed: same run, same cores. MUSIQ_TORCH_PYTHON names the interpreter (python3).
+// --rounds N (with --vs-torch): N such rounds (PyTorch, ours, PyTorch) one after another, each
+// with its own ratio, and the median of the N ratios: a load that comes and goes moves single
+// rounds, less their median.
 // --vs-spin: also times runs with Dawn's own event polling (a setImmediate loop that keeps a core
 // busy while the GPU works; src/runtime/gpu.node.ts paces it), interleaved with the paced runs,
 // and prints the ratio of the medians.
@@ -26,6 +29,7 @@ const sizesArg = args[args.indexOf('--sizes') + 1];
 const sizes = (args.includes('--sizes') ? sizesArg : '512x384,1024x768').split(',').map((s) => s.split('x').map(Number) as [number, number]);
 const reps = Number(args[args.indexOf('--reps') + 1]) || 2;
 const vsTorch = args.includes('--vs-torch');
+const rounds = vsTorch ? Number(args[args.indexOf('--rounds') + 1]) || 1 : 1;
 const vsSpin = args.includes('--vs-spin');
 const python = process.env.MUSIQ_TORCH_PYTHON ?? 'python3';
 const log = (s: string) => (json ? console.error(s) : console.log(s));
@@ -61,42 +65,51 @@ const rows = [];
 for (const [w, h] of sizes) {
   const img = syntheticImage(w, h);
   const warm = await scorer.score(img); // warm-up: pipelines compiled, buffers pooled
-  const torchBefore = vsTorch ? torchSeconds(warm.tokens) : [];
-  const runs = [];
-  const spinRuns = [];
-  const paced = { ...dawnPolling };
-  for (let i = 0; i < reps; i++) {
-    runs.push(await scorer.score(img));
-    if (!vsSpin) continue;
-    dawnPolling.spinMs = Infinity; // every tick immediate: Dawn's own loop
-    spinRuns.push(await scorer.score(img));
-    Object.assign(dawnPolling, paced);
-  }
-  const torch = vsTorch ? [...torchBefore, ...torchSeconds(warm.tokens)] : [];
-  const best = runs.reduce((a, b) => (b.timings.total < a.timings.total ? b : a));
-  const t = best.timings;
-  const medianSeconds = median(runs.map((r) => r.timings.total)) / 1000;
-  const row: Record<string, unknown> = { size: `${w}x${h}`, tokens: best.tokens, seconds: t.total / 1000, medianSeconds, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, peakGpuMiB: rt.memory.peak / 2 ** 20, allocatedGpuMiB: rt.memory.allocated / 2 ** 20, adapter: rt.adapterName };
-  rows.push(row);
-  log(`${w}x${h}: ${best.tokens} tokens, ${(t.total / 1000).toFixed(3)} s/image best, ${medianSeconds.toFixed(3)} median of ${reps} (decode ${t.decode.toFixed(0)} ms [pixels given], preprocess ${t.preprocess.toFixed(0)} ms, stem+embedding ${t.stem.toFixed(0)} ms, encoder+head ${t.encoder.toFixed(0)} ms); peak GPU ${(rt.memory.peak / 2 ** 20).toFixed(0)} MiB live, ${(rt.memory.allocated / 2 ** 20).toFixed(0)} MiB allocated incl. pool`);
-  if (vsTorch) {
-    // Ours excludes preprocessing (PyTorch is given patches), so compare model time to model time.
-    const ours = median(runs.map((r) => r.timings.total - r.timings.preprocess - r.timings.decode)) / 1000;
-    const theirs = median(torch);
-    Object.assign(row, { modelSeconds: ours, torchSeconds: theirs, ratio: ours / theirs });
-    log(`  vs PyTorch (CPU, ${availableParallelism()} threads, runs before and after ours: ${torch.map((s) => s.toFixed(2)).join(', ')} s): model ${ours.toFixed(3)} s against ${theirs.toFixed(3)} s median = ${(ours / theirs).toFixed(2)}x PyTorch's time`);
-  }
-  if (vsSpin) {
-    const spin = median(spinRuns.map((r) => r.timings.total)) / 1000;
-    Object.assign(row, { spinSeconds: spin });
-    log(`  with Dawn's own busy polling (interleaved runs): ${spinRuns.map((r) => (r.timings.total / 1000).toFixed(2)).join(', ')} s, median ${spin.toFixed(3)} s = ${(spin / medianSeconds).toFixed(2)}x the paced time`);
-  }
-  if (rt.profiling) {
-    await rt.timings(); // drop the timed runs' timestamps
-    await scorer.score(img);
-    const groups = groupTimings(await rt.timings());
-    log(`  GPU time per kernel group (one more run, ${rt.adapterName}):`);
-    for (const line of formatGroups(groups)) log(line);
+  const ratios: number[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const torchBefore = vsTorch ? torchSeconds(warm.tokens) : [];
+    const runs = [];
+    const spinRuns = [];
+    const paced = { ...dawnPolling };
+    for (let i = 0; i < reps; i++) {
+      runs.push(await scorer.score(img));
+      if (!vsSpin) continue;
+      dawnPolling.spinMs = Infinity; // every tick immediate: Dawn's own loop
+      spinRuns.push(await scorer.score(img));
+      Object.assign(dawnPolling, paced);
+    }
+    const torch = vsTorch ? [...torchBefore, ...torchSeconds(warm.tokens)] : [];
+    const best = runs.reduce((a, b) => (b.timings.total < a.timings.total ? b : a));
+    const t = best.timings;
+    const medianSeconds = median(runs.map((r) => r.timings.total)) / 1000;
+    const row: Record<string, unknown> = { size: `${w}x${h}`, tokens: best.tokens, seconds: t.total / 1000, medianSeconds, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, peakGpuMiB: rt.memory.peak / 2 ** 20, allocatedGpuMiB: rt.memory.allocated / 2 ** 20, adapter: rt.adapterName };
+    if (round === rounds) rows.push(row);
+    log(`${w}x${h}: ${best.tokens} tokens, ${(t.total / 1000).toFixed(3)} s/image best, ${medianSeconds.toFixed(3)} median of ${reps} (decode ${t.decode.toFixed(0)} ms [pixels given], preprocess ${t.preprocess.toFixed(0)} ms, stem+embedding ${t.stem.toFixed(0)} ms, encoder+head ${t.encoder.toFixed(0)} ms); peak GPU ${(rt.memory.peak / 2 ** 20).toFixed(0)} MiB live, ${(rt.memory.allocated / 2 ** 20).toFixed(0)} MiB allocated incl. pool`);
+    if (vsTorch) {
+      // Ours excludes preprocessing (PyTorch is given patches), so compare model time to model time.
+      const ours = median(runs.map((r) => r.timings.total - r.timings.preprocess - r.timings.decode)) / 1000;
+      const theirs = median(torch);
+      Object.assign(row, { modelSeconds: ours, torchSeconds: theirs, ratio: ours / theirs });
+      log(`  ${rounds > 1 ? `round ${round}: ` : ''}vs PyTorch (CPU, ${availableParallelism()} threads, runs before and after ours: ${torch.map((s) => s.toFixed(2)).join(', ')} s): model ${ours.toFixed(3)} s against ${theirs.toFixed(3)} s median = ${(ours / theirs).toFixed(2)}x PyTorch's time`);
+      ratios.push(ours / theirs);
+    }
+    if (round < rounds) continue;
+    if (rounds > 1) {
+      Object.assign(row, { roundRatios: ratios, ratio: median(ratios) });
+      log(`  vs PyTorch over ${rounds} rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}x PyTorch's time`);
+    }
+    if (vsSpin) {
+      const spin = median(spinRuns.map((r) => r.timings.total)) / 1000;
+      Object.assign(row, { spinSeconds: spin });
+      log(`  with Dawn's own busy polling (interleaved runs): ${spinRuns.map((r) => (r.timings.total / 1000).toFixed(2)).join(', ')} s, median ${spin.toFixed(3)} s = ${(spin / medianSeconds).toFixed(2)}x the paced time`);
+    }
+    if (rt.profiling) {
+      await rt.timings(); // drop the timed runs' timestamps
+      await scorer.score(img);
+      const groups = groupTimings(await rt.timings());
+      log(`  GPU time per kernel group (one more run, ${rt.adapterName}):`);
+      for (const line of formatGroups(groups)) log(line);
+    }
   }
 }
 if (json) console.log(JSON.stringify(rows));
