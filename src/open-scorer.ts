@@ -21,7 +21,14 @@ export function openScorer(options: CreateScorerOptions, platform: Platform): Pr
     const source = await platform.source(options.checkpoint);
     const runtime = options.runtime ?? (await platform.newRuntime());
     try {
-      return await createScorerFrom(runtime, source, { onProgress: options.onProgress, weights: options.weights, ownsRuntime: !options.runtime, tuneCache: platform.tuneCache, newRuntime: platform.newRuntime });
+      return await createScorerFrom(runtime, source, {
+        onProgress: options.onProgress,
+        weights: options.weights,
+        ownsRuntime: !options.runtime,
+        tuneCache: platform.tuneCache,
+        // A caller's own runtime may have been made with options (an adapter, no pacing) a second device would not share.
+        newRuntime: options.runtime ? undefined : platform.newRuntime,
+      });
     } catch (e) {
       if (!options.runtime) runtime.destroy();
       throw e;

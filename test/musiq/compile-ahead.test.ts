@@ -15,6 +15,7 @@ import { preprocess } from '../../src/musiq/preprocess.ts';
 import { bytesSource } from '../../src/npz/source.ts';
 import { syntheticImage } from '../../src/bench/synthetic-image.ts';
 import { writeSyntheticCheckpoint } from '../../tools/write-checkpoint.ts';
+import { openScorer } from '../../src/open-scorer.ts';
 
 const dims = { heads: 2, headDim: 16 } as Parameters<typeof compileAhead>[2];
 
@@ -97,6 +98,26 @@ test('adapters that compile at pipeline creation (GPUs, SwiftShader) or no platf
   const rt = await gpu();
   assert.is(compileAhead(rt, undefined, dims, undefined), undefined);
   assert.is(made.length, 0);
+});
+
+test('lavapipe: a scorer on its own device starts the helper; one given a caller\'s runtime does not', async () => {
+  const rt = await lavapipe();
+  if (!rt) return;
+  const bytes = writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1, seed: 5 });
+  const made: Runtime[] = [];
+  const platform = {
+    source: async () => bytesSource('tiny.npz', bytes),
+    newRuntime: async () => (made.push(await newRuntime()), made.at(-1)!),
+    tuneCache: memoryCache(),
+  };
+  const own = await openScorer({ checkpoint: 'tiny.npz' }, platform);
+  await own.score(syntheticImage(64, 48));
+  own.dispose();
+  assert.is(made.length, 2, 'its device and the helper');
+  const given = await openScorer({ checkpoint: 'tiny.npz', runtime: rt }, { ...platform, tuneCache: memoryCache() });
+  await given.score(syntheticImage(64, 48));
+  given.dispose();
+  assert.is(made.length, 2, 'no device made for a scorer on a given runtime');
 });
 
 test('forward() awaits beforeEncoder after the stem and before any encoder kernel', async () => {
