@@ -9,7 +9,8 @@
 // A process that finds the tune cache's note that this adapter compiled the kernel before (the
 // driver then has it on disk) starts no helper: on a warm cache the second device only cost time.
 // GPUs and SwiftShader compile when a pipeline is created and are left alone; so is an adapter
-// other than the scorer's.
+// other than the scorer's, and a runtime the caller made (open-scorer.ts passes no factory then:
+// a second device made with defaults would ignore how the caller set up theirs).
 import type { Runtime } from '../runtime/runtime.ts';
 import { adapterKey, type TuneCache } from '../kernels/tune.ts';
 import { attention, attentionVariant } from '../kernels/attention.ts';
@@ -51,5 +52,7 @@ export function compileAhead(runtime: Runtime, newRuntime: (() => Promise<Runtim
 
 /** Notes, after an image ran, that this adapter's driver has compiled the attention kernel. */
 export async function rememberCompiled(runtime: Runtime, cache: TuneCache | undefined): Promise<void> {
-  if (runtime.adapter.architecture === 'software') await cache?.set(keyOf(runtime), 'yes');
+  if (runtime.adapter.architecture !== 'software' || !cache) return;
+  const key = keyOf(runtime);
+  if ((await cache.get(key)) === undefined) await cache.set(key, 'yes');
 }
