@@ -19,6 +19,20 @@ export function promote(rt: Runtime): void {
   promoted.add(adapterKey(rt));
 }
 
+/**
+ * Runs `encode` as if the adapter were promoted: to encode the fast-running tier's dispatches on
+ * a second device ahead of the switch. Synchronous, so no other dispatch sees the promotion.
+ */
+export function asPromoted<T>(rt: Runtime, encode: () => T): T {
+  if (isPromoted(rt)) return encode();
+  promote(rt);
+  try {
+    return encode();
+  } finally {
+    demote(rt);
+  }
+}
+
 /** Back to the fast-compiling tier (tests). */
 export function demote(rt: Runtime): void {
   promoted.delete(adapterKey(rt));

@@ -8,12 +8,17 @@
 // first attention dispatch took 0.13-0.19 s instead of 5.6-5.9 s in a measurement on a fresh HOME.
 // A process that finds the tune cache's note that this adapter compiled the kernel before (the
 // driver then has it on disk) starts no helper: on a warm cache the second device only cost time.
+// The same helper compiles the fast-running tier (tiers.ts) when a long run earns it, so that the
+// scorer switches between two images instead of stalling one for the compile.
 // GPUs and SwiftShader compile when a pipeline is created and are left alone; so is an adapter
 // other than the scorer's, and a runtime the caller made (open-scorer.ts passes no factory then:
 // a second device made with defaults would ignore how the caller set up theirs).
 import type { Runtime } from '../runtime/runtime.ts';
 import { adapterKey, type TuneCache } from '../kernels/tune.ts';
 import { attention, attentionVariant } from '../kernels/attention.ts';
+import { matmul } from '../kernels/matmul.ts';
+import { asPromoted } from '../kernels/tiers.ts';
+import type { WeightPrecision } from './model-weights.ts';
 import type { MusiqDims } from './checkpoint.ts';
 
 /** Tokens of the helper's dispatch: the kernel is the same whatever the count. */
@@ -33,21 +38,43 @@ export function compileAhead(runtime: Runtime, newRuntime: (() => Promise<Runtim
   // The variant the scorer's first image will use (tiers.ts decides it per adapter).
   const variant = attentionVariant(runtime);
   const key = keyOf(runtime);
-  return (async () => {
-    let helper: Runtime | undefined;
-    try {
-      if ((await cache?.get(key)) !== undefined) return;
-      helper = await newRuntime();
-      if (adapterKey(helper) !== adapterKey(runtime)) return;
-      const qkv = helper.zeros([TOKENS, 3 * dims.heads * dims.headDim]);
-      attention(helper, qkv, { heads: dims.heads, headDim: dims.headDim, variant });
-      await helper.sync();
-    } catch {
-      // No second device, or it failed: the scorer's device compiles the kernel when it needs it.
-    } finally {
-      helper?.destroy();
-    }
-  })();
+  return onHelper(runtime, newRuntime, async () => (await cache?.get(key)) === undefined, (helper) => {
+    attention(helper, helper.zeros([TOKENS, 3 * dims.heads * dims.headDim]), { heads: dims.heads, headDim: dims.headDim, variant });
+  });
+}
+
+/**
+ * The same for the fast-running tier (tiers.ts): the looped attention and the 64-row matmul tile
+ * for long K took ~27 s to compile on lavapipe, which a promotion used to stall one image for.
+ * Compiled on a second device, the scorer goes on with the fast-compiling tier meanwhile and
+ * switches between two images once this resolves. undefined where nothing is compiled ahead
+ * (not lavapipe, or no second device to be had): promote at once then, as before.
+ */
+export function compilePromotedAhead(runtime: Runtime, newRuntime: (() => Promise<Runtime>) | undefined, dims: MusiqDims, weights: WeightPrecision): Promise<void> | undefined {
+  if (!newRuntime || runtime.adapter.architecture !== 'software') return undefined;
+  return onHelper(runtime, newRuntime, async () => true, (helper) =>
+    asPromoted(helper, () => {
+      attention(helper, helper.zeros([TOKENS, 3 * dims.heads * dims.headDim]), { heads: dims.heads, headDim: dims.headDim });
+      // The MLP's second matmul, K = mlp width: the long-K tile (the embedding's K takes the same kernel).
+      matmul(helper, helper.zeros([TOKENS, dims.mlp]), helper.zeros([dims.mlp, dims.hidden], weights));
+    }),
+  );
+}
+
+/** Runs `encode` on a second device of the same adapter, waits for it, destroys the device; never fails. */
+async function onHelper(runtime: Runtime, newRuntime: () => Promise<Runtime>, wanted: () => Promise<boolean>, encode: (helper: Runtime) => void): Promise<void> {
+  let helper: Runtime | undefined;
+  try {
+    if (!(await wanted())) return;
+    helper = await newRuntime();
+    if (adapterKey(helper) !== adapterKey(runtime)) return;
+    encode(helper);
+    await helper.sync();
+  } catch {
+    // No second device, or it failed: the scorer's device compiles the kernels when it needs them.
+  } finally {
+    helper?.destroy();
+  }
 }
 
 /** Notes, after an image ran, that this adapter's driver has compiled the attention kernel. */

@@ -11,7 +11,7 @@ import { preprocess } from './preprocess.ts';
 import { MusiqModel, type WeightPrecision } from './model.ts';
 import { tuneMatmul } from '../kernels/matmul.ts';
 import { isPromoted, promote, recallPromotion, rememberPromotion } from '../kernels/tiers.ts';
-import { compileAhead, rememberCompiled } from './compile-ahead.ts';
+import { compileAhead, compilePromotedAhead, rememberCompiled } from './compile-ahead.ts';
 import type { FilePrecision } from './quantize.ts';
 import type { TuneCache } from '../kernels/tune.ts';
 
@@ -98,7 +98,7 @@ export function scoreFromHead(logits: ArrayLike<number>, probabilities?: ArrayLi
  * Images after which a scorer moves to the kernels that run fastest but compile slowest (tiers.ts:
  * a one-time stall of ~20-30 s on lavapipe, remembered across processes).
  */
-const PROMOTE_AFTER = 32;
+export const PROMOTE_AFTER = 32;
 
 export async function createScorerFrom(
   runtime: Runtime,
@@ -118,8 +118,10 @@ export async function createScorerFrom(
   const tuneCache = options.tuneCache;
   await recallPromotion(runtime, tuneCache);
   // Runs while the weights upload and the first image's stem runs; that image waits for it before its encoder.
-  let compiled = compileAhead(runtime, options.newRuntime, ckpt.dims, tuneCache);
+  const newRuntime = options.newRuntime;
+  let compiled = compileAhead(runtime, newRuntime, ckpt.dims, tuneCache);
   let scored = 0;
+  let promotionReady = false; // the fast-running tier, compiled on a second device
   let model: MusiqModel;
   try {
     model = await MusiqModel.load(runtime, ckpt, (done, total) => options.onProgress?.({ done, total }), options.weights);
@@ -138,9 +140,19 @@ export async function createScorerFrom(
       const t1 = performance.now();
       const input = preprocess(rgb);
       const t2 = performance.now();
-      // A run this long pays for compiling the fastest-running kernels (tiers.ts).
-      const promoting = ++scored === PROMOTE_AFTER && !isPromoted(runtime);
-      if (promoting) promote(runtime);
+      // A run this long pays for compiling the fastest-running kernels (tiers.ts), on a second
+      // device where it can (compile-ahead.ts), switching between two images once they are ready.
+      if (promotionReady && !isPromoted(runtime)) {
+        promote(runtime);
+        await rememberPromotion(runtime, tuneCache);
+      }
+      let promoting = false;
+      if (++scored === PROMOTE_AFTER && !isPromoted(runtime)) {
+        const ahead = compilePromotedAhead(runtime, newRuntime, ckpt.dims, model.gpuWeights);
+        if (ahead) void ahead.then(() => (promotionReady = true));
+        else promote(runtime);
+        promoting = !ahead;
+      }
       const out = await model.forward(input, { ...options, beforeEncoder: compiled });
       if (compiled) await rememberCompiled(runtime, tuneCache);
       compiled = undefined;

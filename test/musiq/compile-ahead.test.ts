@@ -7,8 +7,11 @@ import { gpu, newRuntime } from '../gpu.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
 import type { Dispatch } from '../../src/runtime/runtime.ts';
 import type { TuneCache } from '../../src/kernels/tune.ts';
-import { attentionVariant } from '../../src/kernels/attention.ts';
-import { compileAhead, rememberCompiled } from '../../src/musiq/compile-ahead.ts';
+import { attentionVariant, attentionVariants } from '../../src/kernels/attention.ts';
+import { matmulVariant } from '../../src/kernels/matmul.ts';
+import { asPromoted, demote, isPromoted } from '../../src/kernels/tiers.ts';
+import { PROMOTE_AFTER } from '../../src/musiq/scorer.ts';
+import { compileAhead, compilePromotedAhead, rememberCompiled } from '../../src/musiq/compile-ahead.ts';
 import { openCheckpoint } from '../../src/musiq/checkpoint.ts';
 import { MusiqModel } from '../../src/musiq/model.ts';
 import { preprocess } from '../../src/musiq/preprocess.ts';
@@ -17,7 +20,7 @@ import { syntheticImage } from '../../src/bench/synthetic-image.ts';
 import { writeSyntheticCheckpoint } from '../../tools/write-checkpoint.ts';
 import { openScorer } from '../../src/open-scorer.ts';
 
-const dims = { heads: 2, headDim: 16 } as Parameters<typeof compileAhead>[2];
+const dims = { heads: 2, headDim: 16, mlp: 1152, hidden: 384 } as Parameters<typeof compileAhead>[2];
 
 function memoryCache(): TuneCache & { store: Map<string, string> } {
   const store = new Map<string, string>();
@@ -26,10 +29,11 @@ function memoryCache(): TuneCache & { store: Map<string, string> } {
 
 /** newRuntime() for compileAhead that records the helpers it made, what they dispatched and whether they were destroyed. */
 function recordingFactory(make: () => Promise<Runtime> = newRuntime) {
-  const made: { rt: Runtime; labels: string[]; destroyed: boolean }[] = [];
+  const made: { rt: Runtime; labels: string[]; destroyed: boolean; gone: Promise<void> }[] = [];
   const factory = async () => {
     const rt = await make();
-    const entry = { rt, labels: [] as string[], destroyed: false };
+    let gone = () => {};
+    const entry = { rt, labels: [] as string[], destroyed: false, gone: new Promise<void>((r) => (gone = r)) };
     const dispatch = rt.dispatch.bind(rt);
     rt.dispatch = (d: Dispatch) => {
       entry.labels.push(d.label ?? d.kernel);
@@ -39,6 +43,7 @@ function recordingFactory(make: () => Promise<Runtime> = newRuntime) {
     rt.destroy = () => {
       entry.destroyed = true;
       destroy();
+      gone();
     };
     made.push(entry);
     return rt;
@@ -48,6 +53,7 @@ function recordingFactory(make: () => Promise<Runtime> = newRuntime) {
 
 async function lavapipe(): Promise<Runtime | undefined> {
   const rt = await gpu();
+  demote(rt); // the tier is per adapter: another test file may have left it promoted
   if (rt.adapter.architecture !== 'software') {
     skip('lavapipe', `an adapter that compiles at first dispatch is needed; this one is ${rt.adapterName}`);
     return undefined;
@@ -118,6 +124,45 @@ test('lavapipe: a scorer on its own device starts the helper; one given a caller
   await given.score(syntheticImage(64, 48));
   given.dispose();
   assert.is(made.length, 2, 'no device made for a scorer on a given runtime');
+});
+
+test('lavapipe: the fast-running tier is compiled on a second device, without promoting the adapter meanwhile', async () => {
+  const rt = await lavapipe();
+  if (!rt) return;
+  const { made, factory } = recordingFactory();
+  await compilePromotedAhead(rt, factory, dims, 'f32');
+  assert.is(made.length, 1);
+  const expected = [`attention/${attentionVariants(rt)[0]}`, `matmul_${asPromoted(rt, () => matmulVariant(rt, 8, dims.mlp, dims.hidden))}`];
+  assert.equal(made[0].labels.map((l) => l.split(' ')[0]), expected);
+  assert.ok(expected[0] !== `attention/${attentionVariant(rt)}`, `the promoted attention differs from the first tier's (${expected[0]})`);
+  assert.ok(made[0].destroyed);
+  assert.not.ok(isPromoted(rt), 'still on the first tier: the scorer switches itself');
+  assert.is(compilePromotedAhead(rt, undefined, dims, 'f32'), undefined, 'no second device: promote at once');
+});
+
+test(`lavapipe: a scorer switches to the fast-running tier between two images, once the second device compiled it (after ${PROMOTE_AFTER} images)`, async () => {
+  const rt = await lavapipe();
+  if (!rt) return;
+  const bytes = writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1, seed: 5 });
+  const { made, factory } = recordingFactory();
+  const cache = memoryCache();
+  const scorer = await openScorer({ checkpoint: 'tiny.npz' }, { source: async () => bytesSource('tiny.npz', bytes), newRuntime: factory, tuneCache: cache });
+  try {
+    const img = syntheticImage(32, 32);
+    for (let i = 0; i < PROMOTE_AFTER; i++) await scorer.score(img);
+    // made[0]: the scorer's own device; made[1]: compile-ahead's helper; made[2]: the promotion's.
+    assert.is(made.length, 3, 'a second device was started for the promotion');
+    assert.not.ok(isPromoted(rt), 'not promoted while it compiles');
+    await made[2].gone;
+    await new Promise((r) => setTimeout(r, 0)); // the helper's promise settles just after its device goes
+    assert.not.ok(isPromoted(rt), 'nor in the middle of a run of images');
+    await scorer.score(img);
+    assert.ok(isPromoted(rt), 'promoted at the next image');
+    assert.ok([...cache.store.entries()].some(([k, v]) => k.startsWith('tier/') && v === 'promoted'), 'the promotion is remembered');
+  } finally {
+    scorer.dispose();
+    demote(rt);
+  }
 });
 
 test('forward() awaits beforeEncoder after the stem and before any encoder kernel', async () => {
