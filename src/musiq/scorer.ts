@@ -95,8 +95,9 @@ export function scoreFromHead(logits: ArrayLike<number>, probabilities?: ArrayLi
 }
 
 /**
- * Images after which a scorer moves to the kernels that run fastest but compile slowest (tiers.ts:
- * a one-time stall of ~20-30 s on lavapipe, remembered across processes).
+ * Images after which a scorer moves to the kernels that run fastest but compile slowest (tiers.ts;
+ * ~27 s of compile on lavapipe, once per machine: on a second device while the scorer goes on, or
+ * where there is none, a stall of the next image).
  */
 export const PROMOTE_AFTER = 32;
 
