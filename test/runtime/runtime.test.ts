@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { gpu } from '../gpu.ts';
 import { GpuError } from '../../src/runtime/errors.ts';
+import type { Runtime } from '../../src/runtime/runtime.ts';
 import { openDevice } from '../../src/runtime/device.ts';
 import { createNodeRuntime } from '../../src/runtime/gpu.node.ts';
 import { axpby } from '../../src/kernels/elementwise.ts';
@@ -15,18 +16,24 @@ test('adapter is real: not the null backend, has a description', async () => {
   assert.is.not(rt.adapter.device, 'null-backend');
 });
 
+/** rt.sync() rejects with a GpuError whose message names `label`. */
+async function syncThrowsGpuError(rt: Runtime, label: string): Promise<void> {
+  try {
+    await rt.sync();
+  } catch (e) {
+    assert.instance(e, GpuError);
+    assert.match((e as Error).message, label);
+    return;
+  }
+  assert.unreachable('expected a GpuError');
+}
+
 test('a bad binding becomes a thrown GpuError naming the kernel', async () => {
   const rt = await gpu();
   const a = rt.upload(new Float32Array(4));
   // elementwise.wgsl wants 3 storage buffers; giving 2 cannot match its layout.
   rt.dispatch({ kernel: 'elementwise', uniforms: new Uint32Array(4), buffers: [a, a], workgroups: [1], label: 'elementwise-missing-binding' });
-  try {
-    await rt.sync();
-    assert.unreachable('expected a GpuError');
-  } catch (e) {
-    assert.instance(e, GpuError);
-    assert.match((e as Error).message, 'elementwise-missing-binding');
-  }
+  await syncThrowsGpuError(rt, 'elementwise-missing-binding');
   // The runtime stays usable after a reported error.
   const b = rt.upload(new Float32Array([1, 2, 3]));
   assert.equal([...(await rt.read(b))], [1, 2, 3]);
@@ -36,13 +43,7 @@ test('a WGSL compile error is reported with the kernel name', async () => {
   const rt = await gpu();
   const a = rt.upload(new Float32Array(4));
   rt.dispatch({ kernel: 'elementwise', entry: 'no_such_entry', buffers: [a], workgroups: [1] });
-  try {
-    await rt.sync();
-    assert.unreachable('expected a GpuError');
-  } catch (e) {
-    assert.instance(e, GpuError);
-    assert.match((e as Error).message, 'elementwise');
-  }
+  await syncThrowsGpuError(rt, 'elementwise');
 });
 
 test('a freed buffer is never rewritten under a batch that still reads it', async () => {
