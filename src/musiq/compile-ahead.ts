@@ -15,7 +15,7 @@
 // a second device made with defaults would ignore how the caller set up theirs).
 import type { Runtime } from '../runtime/runtime.ts';
 import { adapterKey, type TuneCache } from '../kernels/tune.ts';
-import { attention, attentionVariant } from '../kernels/attention.ts';
+import { attention, attentionVariant, type AttentionVariant } from '../kernels/attention.ts';
 import { matmul } from '../kernels/matmul.ts';
 import { asPromoted } from '../kernels/tiers.ts';
 import type { WeightPrecision } from './model-weights.ts';
@@ -38,9 +38,7 @@ export function compileAhead(runtime: Runtime, newRuntime: (() => Promise<Runtim
   // The variant the scorer's first image will use (tiers.ts decides it per adapter).
   const variant = attentionVariant(runtime);
   const key = keyOf(runtime);
-  return onHelper(runtime, newRuntime, async () => (await cache?.get(key)) === undefined, (helper) => {
-    attention(helper, helper.zeros([TOKENS, 3 * dims.heads * dims.headDim]), { heads: dims.heads, headDim: dims.headDim, variant });
-  });
+  return onHelper(runtime, newRuntime, async () => (await cache?.get(key)) === undefined, (helper) => attend(helper, dims, variant));
 }
 
 /**
@@ -54,11 +52,16 @@ export function compilePromotedAhead(runtime: Runtime, newRuntime: (() => Promis
   if (!newRuntime || runtime.adapter.architecture !== 'software') return undefined;
   return onHelper(runtime, newRuntime, async () => true, (helper) =>
     asPromoted(helper, () => {
-      attention(helper, helper.zeros([TOKENS, 3 * dims.heads * dims.headDim]), { heads: dims.heads, headDim: dims.headDim });
+      attend(helper, dims);
       // The MLP's second matmul, K = mlp width: the long-K tile (the embedding's K takes the same kernel).
       matmul(helper, helper.zeros([TOKENS, dims.mlp]), helper.zeros([dims.mlp, dims.hidden], weights));
     }),
   );
+}
+
+/** One attention dispatch on a few zero tokens: the kernel (its pipeline) is what counts. */
+function attend(helper: Runtime, dims: MusiqDims, variant?: AttentionVariant): void {
+  attention(helper, helper.zeros([TOKENS, 3 * dims.heads * dims.headDim]), { heads: dims.heads, headDim: dims.headDim, variant });
 }
 
 /** Runs `encode` on a second device of the same adapter, waits for it, destroys the device; never fails. */
