@@ -3,6 +3,13 @@
 // workgroup share the same 4 rows. Meant for CPU backends without subgroups, where barriers
 // and workgroup memory cost more than they save; see matmul_subgroup.wgsl for why loads are
 // what matters there. Needs N % 4 == 0 (W rows read as vec4); any M and K.
+// Why no tile without subgroups comes near the subgroup kernels on lavapipe (Deno's WebGPU has
+// none): every lane loads each value it multiplies, so one operand is loaded by all 8 lanes. In
+// lavapipe's generated loop (read with gdb from the running JIT code, 919×384×1152), the best
+// tile found, 16 rows × 4 vec4 columns with 4 k-steps per mat4×vec4, takes 19,700 instructions
+// per 1024 multiply-adds per lane (1024 lane-word loads, ~15 instructions each with the spills
+// they cause) against matmul_subgroup's 8,900 (384 lane-word loads); it ran 2.1× slower. Larger
+// tiles (24×6, 32×4) ran slower still: the loaded values no longer fit the registers.
 #include "lib/matmul_w4"
 #include "lib/matmul_epilogue"
 
