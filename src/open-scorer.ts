@@ -6,6 +6,7 @@ import { lostRuntime } from './runtime/errors.ts';
 import type { ByteSource } from './npz/source.ts';
 import type { TuneCache } from './kernels/tune.ts';
 import { createScorerFrom, reloadable, type Scorer } from './musiq/scorer.ts';
+import { compileWhileLoading } from './musiq/compile-ahead.ts';
 import type { CheckpointInput, CreateScorerOptions } from './index.ts';
 
 export interface Platform {
@@ -18,10 +19,13 @@ export interface Platform {
 export function openScorer(options: CreateScorerOptions, platform: Platform): Promise<Scorer> {
   return reloadable(async () => {
     if (options.runtime?.lost) throw lostRuntime(options.runtime.lost);
-    const source = await platform.source(options.checkpoint);
+    // The device comes first, so a kernel can compile while the checkpoint downloads (compile-ahead.ts).
     const runtime = options.runtime ?? (await platform.newRuntime());
     try {
+      const compiling = compileWhileLoading(runtime);
+      const source = await platform.source(options.checkpoint);
       return await createScorerFrom(runtime, source, {
+        compiling,
         onProgress: options.onProgress,
         weights: options.weights,
         ownsRuntime: !options.runtime,

@@ -1,8 +1,10 @@
 // A tiny static server for the demo: web/ at /, dist/ at /dist/, and any extra folders mounted
 // by the caller (tests mount test/fixtures). Listens on 127.0.0.1 only. Sends CORS headers so a
-// page elsewhere may load checkpoints from here.
+// page elsewhere may load checkpoints from here. `bytesPerSecond` paces every response, so a
+// benchmark can stand a real download in for localhost's instant one.
 import { createServer, type Server } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
+import { Transform } from 'node:stream';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,7 +22,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** mounts: URL prefix (e.g. '/fixtures/') → folder. '/' → web/ and '/dist/' → dist/ are always there. */
-export function serve(port: number, mounts: Record<string, string> = {}): Promise<Server> {
+export function serve(port: number, mounts: Record<string, string> = {}, options: { bytesPerSecond?: number } = {}): Promise<Server> {
   const table = Object.entries({ ...mounts, '/dist/': join(root, 'dist'), '/': join(root, 'web') }).sort((a, b) => b[0].length - a[0].length);
   const server = createServer((req, res) => {
     res.setHeader('Access-Control-Allow-Origin', '*');
@@ -41,11 +43,24 @@ export function serve(port: number, mounts: Record<string, string> = {}): Promis
       return;
     }
     res.writeHead(200, { 'content-type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream', 'content-length': size, 'cache-control': 'no-cache' });
-    createReadStream(file).pipe(res);
+    const body = createReadStream(file);
+    (options.bytesPerSecond ? body.pipe(paced(options.bytesPerSecond)) : body).pipe(res);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/** Passes chunks on no faster than `bytesPerSecond`, counted from the first. */
+function paced(bytesPerSecond: number): Transform {
+  const start = Date.now();
+  let sent = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      sent += chunk.length;
+      setTimeout(() => done(null, chunk), Math.max(0, start + (sent / bytesPerSecond) * 1000 - Date.now()));
+    },
   });
 }
 

@@ -96,6 +96,26 @@ export function attentionPlan(Q: number, heads: number, headDim: number, variant
   return { outBytes: Q * heads * headDim * 4, workgroups: [Math.ceil(Q / (INVOCATIONS[variant] * QUERIES_PER_INVOCATION[variant])), heads] };
 }
 
+/** The pipeline a variant dispatches: its kernel, override constants and include swaps. */
+function pipelineOf(variant: AttentionVariant, headDim: number): { kernel: string; constants: Record<string, number>; includes?: Record<string, string> } {
+  return {
+    kernel: KERNEL[variant],
+    // The 8-query kernels take the head dim as a uniform (its last field): one pipeline for every head dim.
+    constants: QUERIES_PER_INVOCATION[variant] === 8 ? { QB: INVOCATIONS[variant] } : { DH: headDim, QB: INVOCATIONS[variant] },
+    includes: INCLUDES[variant],
+  };
+}
+
+/**
+ * Compiles the pipeline attention() will dispatch, without blocking (createComputePipelineAsync),
+ * so that a later attention() finds it compiled. Head dim 64 is every official checkpoint's; the
+ * 8-query kernels use one pipeline for any head dim.
+ */
+export function prepareAttention(rt: Runtime, variant = attentionVariant(rt), headDim = 64): Promise<void> {
+  const { kernel, constants, includes } = pipelineOf(variant, headDim);
+  return rt.preparePipeline(kernel, 'main', constants, includes);
+}
+
 /**
  * Masked multi-head self-attention as flax computes it, from the packed projection
  * qkv = y·[Wq|Wk|Wv] + [bq|bk|bv] ([T, 3D]). Returns [T, D], head h at columns h·Dh...
@@ -123,10 +143,7 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
   if (out.size !== Q * D || out.dtype !== 'f32') throw new MusiqError(`attention: out must hold [${Q}, ${D}], got [${out.shape.join(', ')}]`);
   if (Q === 0) return out;
   rt.dispatch({
-    kernel: KERNEL[variant],
-    includes: INCLUDES[variant],
-    // The 8-query kernels take the head dim as a uniform (its last field): one pipeline for every head dim.
-    constants: QUERIES_PER_INVOCATION[variant] === 8 ? { QB: INVOCATIONS[variant] } : { DH: Dh, QB: INVOCATIONS[variant] },
+    ...pipelineOf(variant, Dh),
     uniforms: uniforms([T, H, mask ? (mask.dtype === 'u32' ? 1 : 2) : 0, { f32: Math.sqrt(Dh) }, Q, Dh / 4]),
     // Without a mask the kernels never read binding 2; qkv stands in (read-only aliasing is allowed).
     buffers: [qkv, mask ?? qkv, out],

@@ -10,12 +10,14 @@
 // driver then has it on disk) starts no helper: on a warm cache the second device only cost time.
 // The same helper compiles the fast-running tier (tiers.ts) when a long run earns it, so that the
 // scorer switches between two images instead of stalling one for the compile.
-// GPUs and SwiftShader compile when a pipeline is created and are left alone; so is an adapter
-// other than the scorer's, and a runtime the caller made (open-scorer.ts passes no factory then:
-// a second device made with defaults would ignore how the caller set up theirs).
+// GPUs and SwiftShader compile when a pipeline is created and get no second device; nor does an
+// adapter other than the scorer's, or a runtime the caller made (open-scorer.ts passes no factory
+// then: a second device made with defaults would ignore how the caller set up theirs).
+// SwiftShader gets compileWhileLoading() instead: the same kernel, on the scorer's own device,
+// before the checkpoint is downloaded.
 import type { Runtime } from '../runtime/runtime.ts';
 import { adapterKey, type TuneCache } from '../kernels/tune.ts';
-import { attention, attentionVariant, type AttentionVariant } from '../kernels/attention.ts';
+import { attention, attentionVariant, prepareAttention, type AttentionVariant } from '../kernels/attention.ts';
 import { matmul } from '../kernels/matmul.ts';
 import { asPromoted } from '../kernels/tiers.ts';
 import type { WeightPrecision } from './model-weights.ts';
@@ -57,6 +59,23 @@ export function compilePromotedAhead(runtime: Runtime, newRuntime: (() => Promis
       matmul(helper, helper.zeros([TOKENS, dims.mlp]), helper.zeros([dims.mlp, dims.hidden], weights));
     }),
   );
+}
+
+/**
+ * SwiftShader compiles a kernel when its pipeline is created (in Chromium: in the GPU process,
+ * which then serves nothing else), and the first image's attention kernel takes ~6 s of it. So the
+ * scorer starts that compile (createComputePipelineAsync, on its own device) before it downloads
+ * the checkpoint: a download leaves the device idle, and the compile runs then. `bench:browser
+ * --mbps 15` (1024×768, the 108 MB checkpoint in ~7 s), alternating with the code before: load +
+ * first image 24.4 and 24.0 s against 29.3 and 30.0; first/second image 1.02 and 1.12× against
+ * 1.57 and 1.48×. From localhost (no download to hide it in) the compile competes with the upload:
+ * 24.9, 25.5, 22.8, 20.3 s against 24.3, 22.7, 21.6, 21.2 s, about 1 s more, within the noise.
+ * Resolves when the pipeline is compiled, or the compile failed (attention() then compiles it
+ * itself and reports the error); undefined on other adapters.
+ */
+export function compileWhileLoading(runtime: Runtime): Promise<void> | undefined {
+  if (runtime.adapter.architecture !== 'swiftshader') return undefined;
+  return prepareAttention(runtime).catch(() => undefined);
 }
 
 /** One attention dispatch on a few zero tokens: the kernel (its pipeline) is what counts. */

@@ -111,6 +111,8 @@ export async function createScorerFrom(
     weights?: WeightPrecision;
     /** A second device of the platform's, to compile a kernel ahead on (compile-ahead.ts). */
     newRuntime?: () => Promise<Runtime>;
+    /** A compile started before the checkpoint was read (compileWhileLoading): the first image's encoder waits for it. */
+    compiling?: Promise<void>;
   } = {},
 ): Promise<Scorer> {
   const ckpt = await openCheckpoint(source);
@@ -120,7 +122,7 @@ export async function createScorerFrom(
   await recallPromotion(runtime, tuneCache);
   // Runs while the weights upload and the first image's stem runs; that image waits for it before its encoder.
   const newRuntime = options.newRuntime;
-  let compiled = compileAhead(runtime, newRuntime, ckpt.dims, tuneCache);
+  let compiled = compileAhead(runtime, newRuntime, ckpt.dims, tuneCache) ?? options.compiling;
   let scored = 0;
   let promotionReady = false; // the fast-running tier, compiled on a second device
   let model: MusiqModel;

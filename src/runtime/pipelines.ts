@@ -11,7 +11,7 @@ export class PipelineCache {
   ) {}
 
   get(kernel: string, entry = 'main', constants: Record<string, number> = {}, includes: Record<string, string> = {}): GPUComputePipeline {
-    const key = `${kernel}:${entry}:${JSON.stringify(constants)}:${JSON.stringify(includes)}`;
+    const key = keyOf(kernel, entry, constants, includes);
     let p = this.#pipelines.get(key);
     if (!p) {
       p = this.scopes.run(kernel, () => {
@@ -23,7 +23,24 @@ export class PipelineCache {
     return p;
   }
 
+  /**
+   * Compiles a pipeline that get() will be asked for, without blocking the caller: where the
+   * driver compiles at pipeline creation (SwiftShader), this lets the compile run while the page
+   * does other work. Rejects as createComputePipelineAsync does; get() then compiles it again and
+   * reports the error in its usual way.
+   */
+  async prepare(kernel: string, entry = 'main', constants: Record<string, number> = {}, includes: Record<string, string> = {}): Promise<void> {
+    const key = keyOf(kernel, entry, constants, includes);
+    if (this.#pipelines.has(key)) return;
+    const module = this.device.createShaderModule({ label: kernel, code: shaderSource(kernel, includes) });
+    const p = await this.device.createComputePipelineAsync({ label: kernel, layout: 'auto', compute: { module, entryPoint: entry, constants } });
+    if (!this.#pipelines.has(key)) this.#pipelines.set(key, p);
+  }
+
   clear(): void {
     this.#pipelines.clear();
   }
 }
+
+const keyOf = (kernel: string, entry: string, constants: Record<string, number>, includes: Record<string, string>) =>
+  `${kernel}:${entry}:${JSON.stringify(constants)}:${JSON.stringify(includes)}`;

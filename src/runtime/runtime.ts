@@ -151,6 +151,12 @@ export class Runtime {
     return this.#pipelines.get(kernel, entry, constants, includes);
   }
 
+  /** Compiles a pipeline ahead of its first dispatch, without blocking (PipelineCache.prepare). */
+  async preparePipeline(kernel: string, entry = 'main', constants: Record<string, number> = {}, includes: Record<string, string> = {}): Promise<void> {
+    this.#checkAlive();
+    return this.#pipelines.prepare(kernel, entry, constants, includes);
+  }
+
   dispatch(d: Dispatch): void {
     this.#checkAlive();
     const label = d.label ?? d.kernel;

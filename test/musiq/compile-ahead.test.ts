@@ -1,5 +1,6 @@
 // src/musiq/compile-ahead.ts: a second device compiles the encoder's attention kernel while the
-// scorer's device loads and runs the stem, and the first forward waits for it before its encoder.
+// scorer's device loads and runs the stem, and the first forward waits for it before its encoder;
+// on SwiftShader the scorer's own device starts that compile before the checkpoint is read.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { skip } from '../skip.ts';
@@ -7,11 +8,11 @@ import { gpu, newRuntime } from '../gpu.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
 import type { Dispatch } from '../../src/runtime/runtime.ts';
 import type { TuneCache } from '../../src/kernels/tune.ts';
-import { attentionVariant, attentionVariants } from '../../src/kernels/attention.ts';
+import { attention, attentionVariant, attentionVariants, prepareAttention } from '../../src/kernels/attention.ts';
 import { matmulVariant } from '../../src/kernels/matmul.ts';
 import { asPromoted, demote, isPromoted } from '../../src/kernels/tiers.ts';
 import { PROMOTE_AFTER } from '../../src/musiq/scorer.ts';
-import { compileAhead, compilePromotedAhead, rememberCompiled } from '../../src/musiq/compile-ahead.ts';
+import { compileAhead, compilePromotedAhead, compileWhileLoading, rememberCompiled } from '../../src/musiq/compile-ahead.ts';
 import { openCheckpoint } from '../../src/musiq/checkpoint.ts';
 import { MusiqModel } from '../../src/musiq/model.ts';
 import { preprocess } from '../../src/musiq/preprocess.ts';
@@ -188,6 +189,74 @@ test('forward() awaits beforeEncoder after the stem and before any encoder kerne
   assert.ok(seenAtWait.some((l) => l.startsWith('conv2d')), `the stem ran before the wait: ${seenAtWait.join(', ')}`);
   assert.not.ok(seenAtWait.some((l) => l.startsWith('attention') || l.startsWith('layernorm')), `no encoder kernel before the wait: ${seenAtWait.join(', ')}`);
   assert.ok(labels.some((l) => l.startsWith('attention')), 'the encoder ran after it');
+});
+
+
+test('prepareAttention compiles the very pipeline attention() dispatches: no second compile, for every variant offered', async () => {
+  const rt = await newRuntime();
+  try {
+    const variants = attentionVariants(rt);
+    for (const variant of variants) await prepareAttention(rt, variant, 16);
+    let created = 0;
+    const device = rt.device;
+    const create = device.createComputePipeline.bind(device);
+    device.createComputePipeline = (d: GPUComputePipelineDescriptor) => (created++, create(d));
+    for (const variant of variants) await rt.read(attention(rt, rt.zeros([8, 3 * 2 * 16]), { heads: 2, headDim: 16, variant }));
+    assert.is(created, 0, `prepared: ${variants.join(', ')}`);
+    // The tiled kernel takes the head dim as an override: another head dim is another pipeline.
+    await rt.read(attention(rt, rt.zeros([8, 3 * 2 * 32]), { heads: 2, headDim: 32, variant: 'tiled' }));
+    assert.is(created, 1, 'a pipeline not prepared is compiled at its dispatch');
+  } finally {
+    rt.destroy();
+  }
+});
+
+test('compileWhileLoading: SwiftShader prepares the attention kernel of its first image and never fails; other adapters nothing', async () => {
+  for (const architecture of ['software', 'ampere', '']) {
+    assert.is(compileWhileLoading({ adapter: { architecture } } as unknown as Runtime), undefined, architecture);
+  }
+  const rt = await newRuntime();
+  try {
+    Object.defineProperty(rt, 'adapter', { value: { ...rt.adapter, architecture: 'swiftshader' } });
+    const asked: string[] = [];
+    rt.preparePipeline = async (kernel: string) => void asked.push(kernel);
+    await compileWhileLoading(rt);
+    assert.equal(asked, [attentionVariant(rt) === 'tiled' ? 'attention' : `attention_${attentionVariant(rt)}`]);
+    rt.preparePipeline = () => Promise.reject(new Error('compile failed'));
+    assert.is(await compileWhileLoading(rt), undefined, 'a failed compile resolves: attention() compiles and reports it');
+  } finally {
+    rt.destroy();
+  }
+});
+
+test('openScorer makes its device and starts that compile before it reads the checkpoint; a failed read destroys the device', async () => {
+  const bytes = writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1, seed: 5 });
+  const events: string[] = [];
+  const made: Runtime[] = [];
+  const platform = {
+    source: async () => (events.push('source'), bytesSource('tiny.npz', bytes)),
+    newRuntime: async () => {
+      const rt = await newRuntime();
+      Object.defineProperty(rt, 'adapter', { value: { ...rt.adapter, architecture: 'swiftshader' } });
+      rt.preparePipeline = async () => void events.push('prepare');
+      const destroy = rt.destroy.bind(rt);
+      rt.destroy = () => (events.push('destroy'), destroy());
+      made.push(rt);
+      return rt;
+    },
+    tuneCache: memoryCache(),
+  };
+  const scorer = await openScorer({ checkpoint: 'tiny.npz' }, platform);
+  scorer.dispose();
+  assert.equal(events, ['prepare', 'source', 'destroy']);
+  events.length = 0;
+  const failing = { ...platform, source: () => Promise.reject(new Error('tiny.npz: download failed')) };
+  await openScorer({ checkpoint: 'tiny.npz' }, failing).then(
+    () => assert.unreachable('the read failed'),
+    (e: Error) => assert.match(e.message, 'download failed'),
+  );
+  assert.is(made.length, 2);
+  assert.equal(events, ['prepare', 'destroy'], 'the device made for the failed open is destroyed');
 });
 
 test.run();
