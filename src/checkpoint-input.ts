@@ -18,6 +18,16 @@ export async function fetchSource(url: string): Promise<ByteSource> {
   return bytesSource(url, await res.arrayBuffer());
 }
 
+/**
+ * Whether sourceOf() downloads this input over HTTP(S). In a browser (`relative`) a URL without a
+ * scheme is a download too, resolved against the page.
+ */
+export function isDownload(input: CheckpointInput, relative = false): boolean {
+  if (!(typeof input === 'string' || input instanceof URL)) return false;
+  const text = input instanceof URL ? input.href : input;
+  return /^https?:/i.test(text) || (relative && !/^[a-z][a-z0-9+.-]*:/i.test(text));
+}
+
 /** ByteSource for everything but a file path; `undefined` means "a path: platform's business". */
 export async function sourceOf(input: CheckpointInput): Promise<ByteSource | undefined> {
   if (isByteSource(input)) return input;

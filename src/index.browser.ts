@@ -2,7 +2,7 @@
 import { createBrowserRuntime } from './runtime/gpu.browser.ts';
 import type { Scorer } from './musiq/scorer.ts';
 import { openScorer } from './open-scorer.ts';
-import { sourceOf } from './checkpoint-input.ts';
+import { isDownload, sourceOf } from './checkpoint-input.ts';
 import { localStorageTuneCache } from './kernels/tune.ts';
 import type { CreateScorerOptions } from './index.ts';
 import { MusiqError } from './common/errors.ts';
@@ -17,6 +17,7 @@ export function createScorer(options: CreateScorerOptions): Promise<Scorer> {
       if (!source) throw new MusiqError(`musiq: cannot load checkpoint ${String(checkpoint)} in a browser`);
       return source;
     },
+    downloads: (checkpoint) => isDownload(checkpoint, true),
     newRuntime: () => createBrowserRuntime(),
     tuneCache: localStorageTuneCache(),
   });

@@ -5,7 +5,7 @@ import { createBrowserRuntime } from './runtime/gpu.browser.ts';
 import { denoFileSource } from './npz/source.deno.ts';
 import type { Scorer } from './musiq/scorer.ts';
 import { openScorer } from './open-scorer.ts';
-import { sourceOf } from './checkpoint-input.ts';
+import { isDownload, sourceOf } from './checkpoint-input.ts';
 import { localStorageTuneCache } from './kernels/tune.ts';
 import type { CreateScorerOptions } from './index.ts';
 import type { Runtime } from './runtime/runtime.ts';
@@ -22,6 +22,7 @@ export function createScorer(options: CreateScorerOptions): Promise<Scorer> {
   return openScorer(options, {
     source: async (checkpoint) =>
       (await sourceOf(checkpoint)) ?? (await denoFileSource(checkpoint instanceof URL || /^file:/i.test(String(checkpoint)) ? new URL(String(checkpoint)) : String(checkpoint))),
+    downloads: (checkpoint) => isDownload(checkpoint),
     newRuntime: () => createDenoRuntime(),
     tuneCache: localStorageTuneCache(),
   });

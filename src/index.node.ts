@@ -4,7 +4,7 @@ import { createNodeRuntime } from './runtime/gpu.node.ts';
 import { fileSource } from './npz/source.node.ts';
 import type { Scorer } from './musiq/scorer.ts';
 import { openScorer } from './open-scorer.ts';
-import { sourceOf } from './checkpoint-input.ts';
+import { isDownload, sourceOf } from './checkpoint-input.ts';
 import { fileTuneCache } from './kernels/tune-cache.node.ts';
 import type { CreateScorerOptions } from './index.ts';
 
@@ -17,6 +17,7 @@ export function createScorer(options: CreateScorerOptions): Promise<Scorer> {
     source: async (checkpoint) =>
       (await sourceOf(checkpoint)) ??
       (await fileSource(checkpoint instanceof URL ? fileURLToPath(checkpoint) : (checkpoint as string).replace(/^file:\/\//, ''))),
+    downloads: (checkpoint) => isDownload(checkpoint),
     newRuntime: () => createNodeRuntime(),
     tuneCache: fileTuneCache(),
   });

@@ -12,6 +12,8 @@ import type { CheckpointInput, CreateScorerOptions } from './index.ts';
 export interface Platform {
   /** The checkpoint argument as bytes: the shared forms, then the platform's own (paths, page URLs). */
   source(checkpoint: CheckpointInput): Promise<ByteSource>;
+  /** Whether source() downloads it: a kernel may then compile meanwhile (compile-ahead.ts). */
+  downloads(checkpoint: CheckpointInput): boolean;
   newRuntime(): Promise<Runtime>;
   tuneCache: TuneCache | undefined;
 }
@@ -19,11 +21,14 @@ export interface Platform {
 export function openScorer(options: CreateScorerOptions, platform: Platform): Promise<Scorer> {
   return reloadable(async () => {
     if (options.runtime?.lost) throw lostRuntime(options.runtime.lost);
-    // The device comes first, so a kernel can compile while the checkpoint downloads (compile-ahead.ts).
-    const runtime = options.runtime ?? (await platform.newRuntime());
+    // A download makes the device first, so a kernel can compile meanwhile (compile-ahead.ts); a
+    // file is read first, so that a missing one fails before any device is made.
+    const download = platform.downloads(options.checkpoint);
+    let runtime = options.runtime ?? (download ? await platform.newRuntime() : undefined);
     try {
-      const compiling = compileWhileLoading(runtime);
+      const compiling = download && runtime ? compileWhileLoading(runtime) : undefined;
       const source = await platform.source(options.checkpoint);
+      runtime ??= await platform.newRuntime();
       return await createScorerFrom(runtime, source, {
         compiling,
         onProgress: options.onProgress,
@@ -34,7 +39,7 @@ export function openScorer(options: CreateScorerOptions, platform: Platform): Pr
         newRuntime: options.runtime ? undefined : platform.newRuntime,
       });
     } catch (e) {
-      if (!options.runtime) runtime.destroy();
+      if (!options.runtime) runtime?.destroy();
       throw e;
     }
   });

@@ -20,6 +20,7 @@ import { bytesSource } from '../../src/npz/source.ts';
 import { syntheticImage } from '../../src/bench/synthetic-image.ts';
 import { writeSyntheticCheckpoint } from '../../tools/write-checkpoint.ts';
 import { openScorer } from '../../src/open-scorer.ts';
+import { isDownload } from '../../src/checkpoint-input.ts';
 
 const dims = { heads: 2, headDim: 16, mlp: 1152, hidden: 384 } as Parameters<typeof compileAhead>[2];
 
@@ -114,6 +115,7 @@ test('lavapipe: a scorer on its own device starts the helper; one given a caller
   const made: Runtime[] = [];
   const platform = {
     source: async () => bytesSource('tiny.npz', bytes),
+    downloads: () => false,
     newRuntime: async () => (made.push(await newRuntime()), made.at(-1)!),
     tuneCache: memoryCache(),
   };
@@ -147,7 +149,7 @@ test(`lavapipe: a scorer switches to the fast-running tier between two images, o
   const bytes = writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1, seed: 5 });
   const { made, factory } = recordingFactory();
   const cache = memoryCache();
-  const scorer = await openScorer({ checkpoint: 'tiny.npz' }, { source: async () => bytesSource('tiny.npz', bytes), newRuntime: factory, tuneCache: cache });
+  const scorer = await openScorer({ checkpoint: 'tiny.npz' }, { source: async () => bytesSource('tiny.npz', bytes), downloads: () => false, newRuntime: factory, tuneCache: cache });
   try {
     const img = syntheticImage(32, 32);
     for (let i = 0; i < PROMOTE_AFTER; i++) await scorer.score(img);
@@ -229,12 +231,13 @@ test('compileWhileLoading: SwiftShader prepares the attention kernel of its firs
   }
 });
 
-test('openScorer makes its device and starts that compile before it reads the checkpoint; a failed read destroys the device', async () => {
+test('openScorer: a download makes the device and starts that compile first; a file is read first, and a failed read leaves no device', async () => {
   const bytes = writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1, seed: 5 });
   const events: string[] = [];
   const made: Runtime[] = [];
   const platform = {
     source: async () => (events.push('source'), bytesSource('tiny.npz', bytes)),
+    downloads: () => true,
     newRuntime: async () => {
       const rt = await newRuntime();
       Object.defineProperty(rt, 'adapter', { value: { ...rt.adapter, architecture: 'swiftshader' } });
@@ -256,7 +259,23 @@ test('openScorer makes its device and starts that compile before it reads the ch
     (e: Error) => assert.match(e.message, 'download failed'),
   );
   assert.is(made.length, 2);
-  assert.equal(events, ['prepare', 'destroy'], 'the device made for the failed open is destroyed');
+  assert.equal(events, ['prepare', 'destroy'], 'the device made for the failed download is destroyed');
+  events.length = 0;
+  const file = { ...platform, downloads: () => false };
+  (await openScorer({ checkpoint: 'tiny.npz' }, file)).dispose();
+  assert.equal(events, ['source', 'destroy'], 'a file: read before the device is made, nothing compiled ahead');
+  await openScorer({ checkpoint: 'tiny.npz' }, { ...file, source: () => Promise.reject(new Error('tiny.npz: no such file')) }).catch(() => undefined);
+  assert.is(made.length, 3, 'no device made for a file that cannot be read');
+});
+
+test('isDownload: http(s) strings and URLs; in a browser also URLs without a scheme; never paths, bytes or file URLs', () => {
+  assert.ok(isDownload('https://storage.googleapis.com/gresearch/musiq/koniq_ckpt.npz'));
+  assert.ok(isDownload(new URL('http://127.0.0.1:8080/x.npz')));
+  assert.not.ok(isDownload('models/koniq.npz'));
+  assert.ok(isDownload('models/koniq.npz', true));
+  assert.ok(isDownload('/bench/full.npz', true));
+  for (const local of ['file:///tmp/x.npz', 'blob:https://a/b', 'data:,x']) assert.not.ok(isDownload(local, true), local);
+  assert.not.ok(isDownload(new Uint8Array(4), true));
 });
 
 test.run();
