@@ -14,10 +14,7 @@ export class PipelineCache {
     const key = keyOf(kernel, entry, constants, includes);
     let p = this.#pipelines.get(key);
     if (!p) {
-      p = this.scopes.run(kernel, () => {
-        const module = this.device.createShaderModule({ label: kernel, code: shaderSource(kernel, includes) });
-        return this.device.createComputePipeline({ label: kernel, layout: 'auto', compute: { module, entryPoint: entry, constants } });
-      });
+      p = this.scopes.run(kernel, () => this.device.createComputePipeline(this.#descriptor(kernel, entry, constants, includes)));
       this.#pipelines.set(key, p);
     }
     return p;
@@ -32,9 +29,13 @@ export class PipelineCache {
   async prepare(kernel: string, entry = 'main', constants: Record<string, number> = {}, includes: Record<string, string> = {}): Promise<void> {
     const key = keyOf(kernel, entry, constants, includes);
     if (this.#pipelines.has(key)) return;
-    const module = this.device.createShaderModule({ label: kernel, code: shaderSource(kernel, includes) });
-    const p = await this.device.createComputePipelineAsync({ label: kernel, layout: 'auto', compute: { module, entryPoint: entry, constants } });
+    const p = await this.device.createComputePipelineAsync(this.#descriptor(kernel, entry, constants, includes));
     if (!this.#pipelines.has(key)) this.#pipelines.set(key, p);
+  }
+
+  #descriptor(kernel: string, entry: string, constants: Record<string, number>, includes: Record<string, string>): GPUComputePipelineDescriptor {
+    const module = this.device.createShaderModule({ label: kernel, code: shaderSource(kernel, includes) });
+    return { label: kernel, layout: 'auto', compute: { module, entryPoint: entry, constants } };
   }
 
   clear(): void {
