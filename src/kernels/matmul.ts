@@ -3,7 +3,7 @@
 // way. Several kernels compute the same thing; which is fastest depends on the adapter, so a
 // short autotune picks one per adapter (tuneMatmul) and matmul() uses it, or a per-adapter-kind
 // default before tuning.
-import { uniforms } from '../runtime/uniforms.ts';
+import { grid, uniforms } from '../runtime/uniforms.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
@@ -46,7 +46,7 @@ const vec4Columns = (N: number) => (N % 4 === 0 ? undefined : `N = ${N} is not a
 const VARIANTS: Record<MatmulVariant, Variant> = {
   naive: { kernel: 'matmul_naive', unsupported: () => undefined, workgroups: (M, N) => [Math.ceil(N / 8), Math.ceil(M / 8)] },
   tiled: { kernel: 'matmul_tiled', unsupported: () => undefined, workgroups: (M, N) => [Math.ceil(N / 64), Math.ceil(M / 64)] },
-  blocked: { kernel: 'matmul_blocked', unsupported: (_rt, _M, _K, N) => vec4Columns(N), workgroups: (M, N) => [Math.ceil(N / 4 / 128), Math.ceil(M / 4)] },
+  blocked: { kernel: 'matmul_blocked', unsupported: (_rt, _M, _K, N) => vec4Columns(N), workgroups: (M, N) => grid(Math.ceil((Math.ceil(M / 12) * Math.ceil(N / 8)) / 64)) },
   subgroup: {
     kernel: 'matmul_subgroup',
     unsupported: (rt, _M, K, N) => subgroupProblem(rt) ?? vec4Columns(N) ?? (K % 4 === 0 ? undefined : `K = ${K} is not a multiple of 4`),
@@ -76,7 +76,7 @@ function isVariant(v: string): v is MatmulVariant {
 }
 
 /** Bump when a kernel changes, so cached tuning results are measured again. */
-const TUNE_VERSION = 'matmul/3';
+const TUNE_VERSION = 'matmul/4';
 const tuned = new Map<string, MatmulVariant>();
 
 /**

@@ -91,6 +91,12 @@ const SHAPES: [number, number, number][] = [
   [37, 384, 1152],
   [37, 1152, 384],
   [130, 16384, 40],
+  // blocked lays invocations out flat over (12-row block, vec4-column pair): several row blocks
+  // in a workgroup, invocations past the last row, and an odd number of vec4 columns (a half
+  // pair) that does not divide the 64 invocations.
+  [13, 20, 12],
+  [50, 9, 20],
+  [6, 7, 1028],
 ];
 
 for (const [M, K, N] of SHAPES) {
