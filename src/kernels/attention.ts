@@ -34,13 +34,21 @@ export interface AttentionOptions {
 }
 
 /**
- * Invocations per workgroup. The 8-query kernels take 16 (128 queries per workgroup), which loads
- * keys no more often than 64 would (each subgroup walks the keys once either way) but balances
- * the CPU threads better and wastes fewer queries past T: T = 343, looped 31 GFLOP/s at 16
- * against 23 at 64 (the shuffle kernel 26); SwiftShader, unrolled 8.5 against 6.0. At T = 919
- * both sizes run alike.
+ * Invocations per workgroup. The 8-query kernels take 8 (64 queries per workgroup, one 8-lane
+ * subgroup on lavapipe), which loads keys no more often than 64 invocations would (each subgroup
+ * walks the keys once either way) but balances the CPU threads better and wastes fewer queries
+ * past T: T = 343, looped 31 GFLOP/s at 16 against 23 at 64 (the shuffle kernel 26); SwiftShader,
+ * unrolled 8.5 against 6.0. From 16 to 8 (alternating, T = 918, one layer): looped 37 against 39
+ * ms (960 queries computed instead of 1024), the last layer's CLS row alone 2.7 against 4.8 ms,
+ * direct 66 against 68, unrolled on SwiftShader 139 against 142; T = 343 and 2000 no slower.
+ * Never fewer than a subgroup's lanes (16 on lavapipe at LP_NATIVE_VECTOR_WIDTH=512).
  */
-const INVOCATIONS: Record<AttentionVariant, number> = { tiled: 64, subgroup: 64, subgroup4: 64, unrolled: 16, looped: 16, direct: 16 };
+const INVOCATIONS: Record<AttentionVariant, number> = { tiled: 64, subgroup: 64, subgroup4: 64, unrolled: 8, looped: 8, direct: 8 };
+
+function invocations(rt: Runtime, variant: AttentionVariant): number {
+  const lanes = (rt.device as { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo?.subgroupMaxSize ?? 0;
+  return QUERIES_PER_INVOCATION[variant] === 8 ? Math.max(INVOCATIONS[variant], Math.min(lanes, 64)) : INVOCATIONS[variant];
+}
 const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2, unrolled: 8, looped: 8, direct: 8 };
 const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup', unrolled: 'attention_unrolled', looped: 'attention_looped', direct: 'attention_direct' };
 /**
@@ -92,16 +100,17 @@ export function attentionVariant(rt: Runtime): AttentionVariant {
 }
 
 /** What attention() allocates and dispatches for Q queries: the output only, so memory is O(T). */
-export function attentionPlan(Q: number, heads: number, headDim: number, variant: AttentionVariant): { outBytes: number; workgroups: [number, number] } {
-  return { outBytes: Q * heads * headDim * 4, workgroups: [Math.ceil(Q / (INVOCATIONS[variant] * QUERIES_PER_INVOCATION[variant])), heads] };
+export function attentionPlan(rt: Runtime, Q: number, heads: number, headDim: number, variant: AttentionVariant): { outBytes: number; workgroups: [number, number] } {
+  return { outBytes: Q * heads * headDim * 4, workgroups: [Math.ceil(Q / (invocations(rt, variant) * QUERIES_PER_INVOCATION[variant])), heads] };
 }
 
 /** The pipeline a variant dispatches: its kernel, override constants and include swaps. */
-function pipelineOf(variant: AttentionVariant, headDim: number): { kernel: string; constants: Record<string, number>; includes?: Record<string, string> } {
+function pipelineOf(rt: Runtime, variant: AttentionVariant, headDim: number): { kernel: string; constants: Record<string, number>; includes?: Record<string, string> } {
+  const QB = invocations(rt, variant);
   return {
     kernel: KERNEL[variant],
     // The 8-query kernels take the head dim as a uniform (its last field): one pipeline for every head dim.
-    constants: QUERIES_PER_INVOCATION[variant] === 8 ? { QB: INVOCATIONS[variant] } : { DH: headDim, QB: INVOCATIONS[variant] },
+    constants: QUERIES_PER_INVOCATION[variant] === 8 ? { QB } : { DH: headDim, QB },
     includes: INCLUDES[variant],
   };
 }
@@ -112,7 +121,7 @@ function pipelineOf(variant: AttentionVariant, headDim: number): { kernel: strin
  * 8-query kernels use one pipeline for any head dim.
  */
 export function prepareAttention(rt: Runtime, variant = attentionVariant(rt), headDim = 64): Promise<void> {
-  const { kernel, constants, includes } = pipelineOf(variant, headDim);
+  const { kernel, constants, includes } = pipelineOf(rt, variant, headDim);
   return rt.preparePipeline(kernel, 'main', constants, includes);
 }
 
@@ -138,12 +147,12 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
   const supported = attentionVariants(rt);
   const variant = opts.variant ?? attentionVariant(rt);
   if (!supported.includes(variant)) throw new MusiqError(`attention: variant "${variant}" is not available on ${rt.adapterName}`);
-  const plan = attentionPlan(Q, H, Dh, variant);
+  const plan = attentionPlan(rt, Q, H, Dh, variant);
   const out = (opts.out ?? rt.empty([Q, D])) as Tensor<'f32'>;
   if (out.size !== Q * D || out.dtype !== 'f32') throw new MusiqError(`attention: out must hold [${Q}, ${D}], got [${out.shape.join(', ')}]`);
   if (Q === 0) return out;
   rt.dispatch({
-    ...pipelineOf(variant, Dh),
+    ...pipelineOf(rt, variant, Dh),
     uniforms: uniforms([T, H, mask ? (mask.dtype === 'u32' ? 1 : 2) : 0, { f32: Math.sqrt(Dh) }, Q, Dh / 4]),
     // Without a mask the kernels never read binding 2; qkv stands in (read-only aliasing is allowed).
     buffers: [qkv, mask ?? qkv, out],

@@ -172,13 +172,13 @@ test('attention for 12 000 tokens asks for O(T) memory (planned, not run)', () =
       attention(stub, qkv, { heads: 6, headDim: 64, variant });
       assert.equal(dispatched.length, 1);
       assert.ok(dispatched[0].every((n) => n <= 65535));
-      return requested;
+      return { requested, stub };
     };
-    const big = sizes(12000);
+    const { requested: big, stub } = sizes(12000);
     // Only the [T, 384] output: 18 MB, where a T×T score matrix per head would be 3.4 GB.
     assert.equal(big, [12000 * 384 * 4]);
-    assert.equal(attentionPlan(12000, 6, 64, variant).outBytes, 12000 * 384 * 4);
-    assert.equal(sizes(6000)[0] * 2, big[0]);
+    assert.equal(attentionPlan(stub, 12000, 6, 64, variant).outBytes, 12000 * 384 * 4);
+    assert.equal(sizes(6000).requested[0] * 2, big[0]);
   }
 });
 
@@ -209,6 +209,27 @@ test('the default kernel follows the adapter (planned, not run)', () => {
   assert.is(kernelFor('swiftshader', 4, 919), 'attention_unrolled');
   assert.is(kernelFor('swiftshader', 4, 919, 1), 'attention_unrolled');
   assert.is(kernelFor('nvidia', 32, 919), 'attention');
+});
+
+test('the 8-query kernels run 8 invocations per workgroup, or a whole subgroup when wider (planned, not run)', () => {
+  const planFor = (subgroupMaxSize: number | undefined, T: number) => {
+    let seen: { constants?: Record<string, number>; workgroups: readonly number[] } | undefined;
+    const stub = {
+      features: new Set(['subgroups']),
+      device: { adapterInfo: { subgroupMinSize: subgroupMaxSize ?? 8, subgroupMaxSize } },
+      adapter: { isFallback: true, architecture: 'software' },
+      adapterName: 'stub',
+      empty: (shape: readonly number[]) => ({ shape, size: shape.reduce((a, b) => a * b, 1), dtype: 'f32' }),
+      dispatch: (d: typeof seen) => void (seen = d),
+    } as unknown as Runtime;
+    attention(stub, { shape: [T, 1152], size: T * 1152, dtype: 'f32' } as unknown as Tensor, { heads: 6, headDim: 64, variant: 'looped' });
+    return [seen?.constants?.QB, ...(seen?.workgroups ?? [])];
+  };
+  // 918 tokens: 15 workgroups of 64 queries (960 computed), not 8 of 128 (1024).
+  assert.equal(planFor(8, 918), [8, 15, 6]);
+  assert.equal(planFor(undefined, 918), [8, 15, 6]);
+  // 16-lane subgroups (LP_NATIVE_VECTOR_WIDTH=512): a workgroup of 8 would idle half of each.
+  assert.equal(planFor(16, 918), [16, 8, 6]);
 });
 
 test('attention rejects bad shapes and masks with a MusiqError', async () => {

@@ -1,7 +1,7 @@
 // The body shared by attention_unrolled.wgsl, attention_looped.wgsl and attention_direct.wgsl
 // (read the first's header): the 8-query row state, the 4-key tiles and one step of the streaming
 // softmax. The kernels differ in how main() walks its 8 rows and (direct) how a tile is gathered.
-override QB: u32 = 16u; // invocations per workgroup (attention.ts says why 16)
+override QB: u32 = 8u; // invocations per workgroup (attention.ts says why 8)
 
 #include "lib/attention_io"
 
