@@ -43,6 +43,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let c0 = min(col, n4 - 1u);
   let c1 = min(col + 1u, n4 - 1u);
   let last = p.M - 1u;
+  // Rows and accumulators are named, not arrays: see matmul_subgroup.wgsl's header for why.
   let x0 = min(m0 + 0u, last) * p.K;
   let x1 = min(m0 + 1u, last) * p.K;
   let x2 = min(m0 + 2u, last) * p.K;
