@@ -44,13 +44,15 @@ export interface AttentionOptions {
  * Never fewer than a subgroup's lanes (16 on lavapipe at LP_NATIVE_VECTOR_WIDTH=512).
  */
 const INVOCATIONS: Record<AttentionVariant, number> = { tiled: 64, subgroup: 64, subgroup4: 64, unrolled: 8, looped: 8, direct: 8 };
+const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2, unrolled: 8, looped: 8, direct: 8 };
+const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup', unrolled: 'attention_unrolled', looped: 'attention_looped', direct: 'attention_direct' };
 
+/** INVOCATIONS, widened to a whole subgroup for the 8-query kernels. */
 function invocations(rt: Runtime, variant: AttentionVariant): number {
   const lanes = (rt.device as { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo?.subgroupMaxSize ?? 0;
   return QUERIES_PER_INVOCATION[variant] === 8 ? Math.max(INVOCATIONS[variant], Math.min(lanes, 64)) : INVOCATIONS[variant];
 }
-const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2, unrolled: 8, looped: 8, direct: 8 };
-const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup', unrolled: 'attention_unrolled', looped: 'attention_looped', direct: 'attention_direct' };
+
 /**
  * 'subgroup4' is the subgroup kernel with 4-key tiles, for 4-lane subgroups (lavapipe at
  * LP_NATIVE_VECTOR_WIDTH=128); 'direct' gathers its key tiles by loads instead of broadcasts.
