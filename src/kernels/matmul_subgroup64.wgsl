@@ -1,6 +1,6 @@
 // matmul_subgroup.wgsl with 64-row tiles: each lane loads 8 X rows per 4 k-steps instead of 4,
-// so every W load feeds twice the multiply-adds. Used where K is long (K >= 1152 in matmul.ts),
-// where the extra accumulators' spills cost less than the W loads they save; see
+// so every W load feeds twice the multiply-adds, for more spilled accumulators. Used where
+// matmul.ts's wantsTile64() says (measured: the shapes where that trade pays); see
 // matmul_subgroup.wgsl for the layout. Same requirements: N % 4 == 0, K % 4 == 0, 8-lane subgroups.
 // Why the accumulator body is written out, and near-copied in matmul_subgroup.wgsl and matmul_subgroup4.wgsl: subgroupBroadcast
 // takes a constant lane index, so the broadcast steps cannot be a loop; an accumulator array

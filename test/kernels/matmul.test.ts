@@ -215,7 +215,7 @@ test('matmul offers its subgroup kernel exactly where the adapter has subgroups 
   if (skip) console.log(`  (matmul subgroup variants not offered: ${skip})`);
 });
 
-test('the subgroup kernel runs 64-row tiles from K = 1152 on, 32-row tiles below', async () => {
+test('the subgroup kernel runs 64-row tiles: promoted CPU adapters past one 32-row tile, GPUs from K = 1152 on', async () => {
   const rt = await gpu();
   const why = subgroupSkip(rt, 8);
   if (why) return skip('subgroups-8', why);
@@ -223,9 +223,13 @@ test('the subgroup kernel runs 64-row tiles from K = 1152 on, 32-row tiles below
   const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
   // On a CPU adapter the 64-row tile waits for promotion (tiers.ts): it costs 3× the compile.
   assert.is(matmulVariant(rt, 37, 1152, 384), cpu ? 'subgroup' : 'subgroup64');
+  assert.is(matmulVariant(rt, 919, 384, 1152), cpu ? 'subgroup' : 'subgroup');
   promote(rt);
   try {
-    assert.is(matmulVariant(rt, 37, 1148, 384), 'subgroup');
+    assert.is(matmulVariant(rt, 37, 1148, 384), cpu ? 'subgroup64' : 'subgroup');
+    assert.is(matmulVariant(rt, 919, 64, 256), cpu ? 'subgroup64' : 'subgroup');
+    assert.is(matmulVariant(rt, 32, 384, 384), 'subgroup', 'one 32-row tile holds M = 32');
+    assert.is(matmulVariant(rt, 1, 384, 1152), 'subgroup', 'the last layer\'s CLS row');
     assert.is(matmulVariant(rt, 37, 1152, 384), 'subgroup64');
     assert.is(matmulVariant(rt, 960, 16384, 384), 'subgroup64');
     // N % 4 != 0 falls back past both subgroup tiles and blocked: to tiled, or on a CPU adapter
