@@ -7,7 +7,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { matmul, matmulVariant, matmulVariantsFor, type MatmulOptions } from '../kernels/matmul.ts';
 import { attention, attentionVariant, attentionVariants } from '../kernels/attention.ts';
-import { layernorm } from '../kernels/layernorm.ts';
+import { layernorm, layernormVariant, layernormVariantsFor, type LayernormVariant } from '../kernels/layernorm.ts';
 import { gelu } from '../kernels/gelu.ts';
 import { softmaxRows } from '../kernels/softmax.ts';
 import { conv2d, conv2dVariant, conv2dVariants, samePadding } from '../kernels/conv2d.ts';
@@ -115,10 +115,20 @@ export function kernelCases(rt: Runtime, dims: MusiqDims, tokens: number, stemWe
   });
 
   // mean: 1 add; variance: subtract, square, add; normalise: subtract, scale, ×γ, +β.
-  cases.push(plain(rt, 'layernorm', 'layernorm', [T, D], 8 * T * D, F * (2 * T * D + 2 * D), (t) => {
-    const x = t.rand([T, D], 3), s = t.rand([D]), b = t.rand([D]), y = t.empty([T, D]);
-    return () => void layernorm(rt, x, s, b, 1e-6, y);
-  }));
+  cases.push({
+    group: 'layernorm',
+    kernel: 'layernorm',
+    shape: [T, D],
+    flop: 8 * T * D,
+    bytes: F * (2 * T * D + 2 * D),
+    variants: layernormVariantsFor(D),
+    chosen: () => layernormVariant(rt, D),
+    async setup() {
+      const t = new Inputs(rt);
+      const x = t.rand([T, D], 3), s = t.rand([D]), b = t.rand([D]), y = t.empty([T, D]);
+      return { run: (variant) => void layernorm(rt, x, s, b, 1e-6, y, undefined, variant as LayernormVariant), dispose: () => t.dispose() };
+    },
+  });
   // x³ (2), ·0.044715, +x, ·√(2/π), +1, ·x, ·0.5: 8 per value, tanh not counted.
   cases.push(plain(rt, 'gelu', 'gelu', [T, dims.mlp], 8 * T * dims.mlp, F * 2 * T * dims.mlp, (t) => {
     const x = t.rand([T, dims.mlp], 4), y = t.empty([T, dims.mlp]);
