@@ -79,13 +79,14 @@ export function conv2d(rt: Runtime, x: Tensor, w: Tensor, opts: Conv2dOptions = 
   // The output pixel count lets bench/profile-groups.ts count 2·px·kh·kw·Cin·Cout flop.
   const label = `conv2d ${kh}x${kw}/${stride} ${cin}→${cout} ${rows}px`;
   if (variant !== 'blocked') {
-    // conv2d_subgroup{,4}.wgsl: one subgroup of 8 (4) lanes per workgroup, each 16 pixels × 8 (4) vec4 channel columns.
+    // conv2d_subgroup.wgsl: one subgroup of 8 lanes per workgroup, 32 pixels × 8 vec4 channel
+    // columns; conv2d_subgroup4.wgsl: 4 lanes, 16 pixels × 4 vec4 columns.
     const lanes = LANES[variant];
     rt.dispatch({
       kernel: variant === 'subgroup' ? 'conv2d_subgroup' : 'conv2d_subgroup4',
       uniforms: uniforms([rows, h, wd, cin, py.out, px.out, cout4, kh * kw * cin, kh, kw, stride, py.before, px.before]),
       buffers: [x, w, out],
-      workgroups: [...grid(Math.ceil(rows / 16)), Math.ceil(cout4 / lanes)],
+      workgroups: [...grid(Math.ceil(rows / (variant === 'subgroup' ? 32 : 16))), Math.ceil(cout4 / lanes)],
       label,
     });
   } else {

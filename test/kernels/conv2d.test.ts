@@ -73,15 +73,16 @@ for (const variant of ['subgroup', 'subgroup4'] as const)
     const lanes = variant === 'subgroup' ? 8 : 4;
     const why = subgroupSkip(rt, lanes);
     if (why) return skip(lanes === 8 ? 'subgroups-8' : 'subgroups-4', why);
-    // 16 output pixels per workgroup: 65536 row tiles need > 1,048,560 pixels. A 1×1 conv with one
-    // input channel keeps it small: y[m, o] = x[m]·w[o].
-    const rows = 65536 * 16 + 48, cout = 4;
+    // 32 (subgroup4: 16) output pixels per workgroup: 65536 row tiles need > 65535·tile pixels.
+    // A 1×1 conv with one input channel keeps it small: y[m, o] = x[m]·w[o].
+    const tile = variant === 'subgroup' ? 32 : 16;
+    const rows = 65536 * tile + 48, cout = 4;
     const x = new Float32Array(rows).map((_, i) => (i % 1009) - 500), kernel = new Float32Array([1, -2, 0.5, 3]);
     const tx = rt.upload(x, [1, 1, rows, 1]), tk = rt.upload(kernel, [1, 1, 1, cout]);
     const ty = conv2d(rt, tx, tk, { variant });
     const got = await rt.read(ty);
     // Products of small integers and exact binary fractions: exact in f32.
-    for (const m of [0, 15, 16, 65535 * 16 - 1, 65535 * 16, 65535 * 16 + 17, rows - 1])
+    for (const m of [0, tile - 1, tile, 65535 * tile - 1, 65535 * tile, 65535 * tile + 17, rows - 1])
       for (let o = 0; o < cout; o++) assert.is(got[m * cout + o], x[m] * kernel[o], `pixel ${m} channel ${o}`);
     for (const t of [tx, tk, ty]) t.dispose();
   });
