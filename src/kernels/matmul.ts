@@ -235,7 +235,7 @@ export async function tuneMatmul(rt: Runtime, options: TuneMatmulOptions = {}): 
   try {
     // The naive kernel is the benchmarks' baseline, never the fastest: timing it would only
     // add a second or so to tuning on a CPU adapter. subgroup64 is not a choice of its own:
-    // it is the subgroup kernel's tile for long K (LONG_K), which the tuning shape is not.
+    // it is the subgroup kernel's 64-row tile where wantsTile64() says, refining that choice.
     for (const variant of matmulVariantsFor(rt, M, K, N).filter((v) => v !== 'naive' && v !== 'subgroup64')) {
       const ms = await medianWallMs(rt, () => matmul(rt, x, w, { bias, out, variant }));
       if (!best || ms < best.ms) best = { variant, ms };
