@@ -18,7 +18,7 @@ export function layernormVariantsFor(D: number): LayernormVariant[] {
 }
 
 export function layernormVariant(rt: Runtime, D: number): LayernormVariant {
-  return rt.adapter.isFallback && D % 8 === 0 ? 'rows' : 'tree';
+  return rt.adapter.isFallback && layernormVariantsFor(D).includes('rows') ? 'rows' : 'tree';
 }
 
 /**
