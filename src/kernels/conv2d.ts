@@ -37,6 +37,15 @@ function subgroupProblem(rt: Runtime, lanes: number): string | undefined {
 const LANES = { subgroup: 8, subgroup4: 4 } as const;
 
 /**
+ * Output pixels per workgroup (one subgroup) and vec4 channel columns per lane, as the kernels
+ * are written: conv2d_subgroup.wgsl 32 pixels × 1 column, conv2d_subgroup4.wgsl 12 × 4.
+ */
+export const CONV2D_SUBGROUP_TILES = {
+  subgroup: { pixels: 32, columns: 1 },
+  subgroup4: { pixels: 12, columns: 4 },
+} as const;
+
+/**
  * The subgroup kernels are built for CPU backends, where loads cost more than arithmetic (the
  * 8-lane one where subgroups have 8 lanes, else the 4-lane one); GPUs get the register-blocked
  * kernel with 64-invocation workgroups.
@@ -79,14 +88,12 @@ export function conv2d(rt: Runtime, x: Tensor, w: Tensor, opts: Conv2dOptions = 
   // The output pixel count lets bench/profile-groups.ts count 2·px·kh·kw·Cin·Cout flop.
   const label = `conv2d ${kh}x${kw}/${stride} ${cin}→${cout} ${rows}px`;
   if (variant !== 'blocked') {
-    // conv2d_subgroup.wgsl: one subgroup of 8 lanes per workgroup, 32 pixels × 8 vec4 channel
-    // columns; conv2d_subgroup4.wgsl: 4 lanes, 16 pixels × 4 vec4 columns.
-    const lanes = LANES[variant];
+    const tile = CONV2D_SUBGROUP_TILES[variant];
     rt.dispatch({
       kernel: variant === 'subgroup' ? 'conv2d_subgroup' : 'conv2d_subgroup4',
       uniforms: uniforms([rows, h, wd, cin, py.out, px.out, cout4, kh * kw * cin, kh, kw, stride, py.before, px.before]),
       buffers: [x, w, out],
-      workgroups: [...grid(Math.ceil(rows / (variant === 'subgroup' ? 32 : 16))), Math.ceil(cout4 / lanes)],
+      workgroups: [...grid(Math.ceil(rows / tile.pixels)), Math.ceil(cout4 / (LANES[variant] * tile.columns))],
       label,
     });
   } else {

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { skip } from '../skip.ts';
 import { gpu, subgroupSkip } from '../gpu.ts';
-import { CONV2D_VARIANTS, conv2d, conv2dVariant } from '../../src/kernels/conv2d.ts';
+import { CONV2D_SUBGROUP_TILES, CONV2D_VARIANTS, conv2d, conv2dVariant } from '../../src/kernels/conv2d.ts';
 import { conv2dRef } from '../../src/kernels/conv2d.ref.ts';
 import { MusiqError } from '../../src/common/errors.ts';
 import { randomArray } from '../../tools/random.ts';
@@ -73,9 +73,9 @@ for (const variant of ['subgroup', 'subgroup4'] as const)
     const lanes = variant === 'subgroup' ? 8 : 4;
     const why = subgroupSkip(rt, lanes);
     if (why) return skip(lanes === 8 ? 'subgroups-8' : 'subgroups-4', why);
-    // 32 (subgroup4: 16) output pixels per workgroup: 65536 row tiles need > 65535·tile pixels.
+    // 65536 row tiles need > 65535·tile output pixels (tile: the kernel's pixels per workgroup).
     // A 1×1 conv with one input channel keeps it small: y[m, o] = x[m]·w[o].
-    const tile = variant === 'subgroup' ? 32 : 16;
+    const tile = CONV2D_SUBGROUP_TILES[variant].pixels;
     const rows = 65536 * tile + 48, cout = 4;
     const x = new Float32Array(rows).map((_, i) => (i % 1009) - 500), kernel = new Float32Array([1, -2, 0.5, 3]);
     const tx = rt.upload(x, [1, 1, rows, 1]), tk = rt.upload(kernel, [1, 1, 1, cout]);
