@@ -60,7 +60,7 @@ const VARIANTS: Record<MatmulVariant, Variant> = {
   subgroup4: {
     kernel: 'matmul_subgroup4',
     unsupported: (rt, _M, K, N) => subgroupProblem(rt, 4) ?? vec4Columns(N) ?? (K % 4 === 0 ? undefined : `K = ${K} is not a multiple of 4`),
-    workgroups: (M, N) => [Math.ceil(N / 32), Math.ceil(M / 32)],
+    workgroups: (M, N) => [Math.ceil(N / 64), Math.ceil(M / 32)],
   },
 };
 

@@ -1,8 +1,12 @@
 // matmul_subgroup.wgsl for 4-lane subgroups (SwiftShader; lavapipe at LP_NATIVE_VECTOR_WIDTH=128):
-// the same 32-row tile and the same loads per multiply-add, laid out for a workgroup of one
-// 4-lane subgroup: each lane loads 8 X rows (rows m0 + lane + 4i) and two vec4 columns of W,
-// so a workgroup computes 32 rows × 32 columns; every X row reaches the other lanes by
-// subgroupBroadcast. Read matmul_subgroup.wgsl for why this layout suits CPU adapters.
+// the same 32-row tile, laid out for a workgroup of one 4-lane subgroup: each lane loads 8 X rows
+// (rows m0 + lane + 4i) and four vec4 columns of W, so a workgroup computes 32 rows × 64 columns;
+// every X row reaches the other lanes by subgroupBroadcast. Read matmul_subgroup.wgsl for why
+// this layout suits CPU adapters. Four columns a lane rather than two: on SwiftShader
+// (`musiq bench --groups matmul`, alternating) the encoder's shapes ran 10-15% faster (919×384×1152
+// 88-93 ms against 102-104, 919×1152×384 81 against 95, the embedding 1.20-1.22 s against 1.33),
+// for a compile of 0.38-0.46 s against 0.14; 24 and 40 rows ran about as fast, 16, 20 and 48 rows
+// and six columns slower.
 // Needs N % 4 == 0, K % 4 == 0 and subgroups of at least 4 lanes (matmul.ts checks).
 // Why the accumulator body is written out, and near-copied in matmul_subgroup.wgsl and matmul_subgroup64.wgsl: subgroupBroadcast
 // takes a constant lane index, so the broadcast steps cannot be a loop; an accumulator array
@@ -21,10 +25,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
         @builtin(subgroup_invocation_id) lane: u32) {
   let n4 = p.N / 4u;
   let k4 = p.K / 4u;
-  let col = (wg.x * 4u + li) * 2u; // this lane's two vec4 columns: col and col + 1
+  let col = (wg.x * 4u + li) * 4u; // this lane's four vec4 columns: col .. col + 3
   // Columns past the edge are clamped for loading (a duplicate is computed) and not stored.
   let ca = min(col, n4 - 1u);
   let cb = min(col + 1u, n4 - 1u);
+  let cc = min(col + 2u, n4 - 1u);
+  let cd = min(col + 3u, n4 - 1u);
   let m0 = wg.y * ROWS;
   // Lane `lane` loads rows m0 + lane + 4i (clamped: rows past M are loaded but not stored).
   let last = p.M - 1u;
@@ -52,9 +58,27 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   var b20 = vec4f(0); var b21 = vec4f(0); var b22 = vec4f(0); var b23 = vec4f(0);
   var b24 = vec4f(0); var b25 = vec4f(0); var b26 = vec4f(0); var b27 = vec4f(0);
   var b28 = vec4f(0); var b29 = vec4f(0); var b30 = vec4f(0); var b31 = vec4f(0);
+  var c0 = vec4f(0); var c1 = vec4f(0); var c2 = vec4f(0); var c3 = vec4f(0);
+  var c4 = vec4f(0); var c5 = vec4f(0); var c6 = vec4f(0); var c7 = vec4f(0);
+  var c8 = vec4f(0); var c9 = vec4f(0); var c10 = vec4f(0); var c11 = vec4f(0);
+  var c12 = vec4f(0); var c13 = vec4f(0); var c14 = vec4f(0); var c15 = vec4f(0);
+  var c16 = vec4f(0); var c17 = vec4f(0); var c18 = vec4f(0); var c19 = vec4f(0);
+  var c20 = vec4f(0); var c21 = vec4f(0); var c22 = vec4f(0); var c23 = vec4f(0);
+  var c24 = vec4f(0); var c25 = vec4f(0); var c26 = vec4f(0); var c27 = vec4f(0);
+  var c28 = vec4f(0); var c29 = vec4f(0); var c30 = vec4f(0); var c31 = vec4f(0);
+  var d0 = vec4f(0); var d1 = vec4f(0); var d2 = vec4f(0); var d3 = vec4f(0);
+  var d4 = vec4f(0); var d5 = vec4f(0); var d6 = vec4f(0); var d7 = vec4f(0);
+  var d8 = vec4f(0); var d9 = vec4f(0); var d10 = vec4f(0); var d11 = vec4f(0);
+  var d12 = vec4f(0); var d13 = vec4f(0); var d14 = vec4f(0); var d15 = vec4f(0);
+  var d16 = vec4f(0); var d17 = vec4f(0); var d18 = vec4f(0); var d19 = vec4f(0);
+  var d20 = vec4f(0); var d21 = vec4f(0); var d22 = vec4f(0); var d23 = vec4f(0);
+  var d24 = vec4f(0); var d25 = vec4f(0); var d26 = vec4f(0); var d27 = vec4f(0);
+  var d28 = vec4f(0); var d29 = vec4f(0); var d30 = vec4f(0); var d31 = vec4f(0);
   for (var k = 0u; k < k4; k++) {
     let wa = w4Block(k, ca);
     let wb = w4Block(k, cb);
+    let wc = w4Block(k, cc);
+    let wd = w4Block(k, cd);
     let v0 = x[x0 + k];
     let v1 = x[x1 + k];
     let v2 = x[x2 + k];
@@ -63,39 +87,41 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     let v5 = x[x5 + k];
     let v6 = x[x6 + k];
     let v7 = x[x7 + k];
-    { let v = subgroupBroadcast(v0, 0u); a0 += wa * v; b0 += wb * v; }
-    { let v = subgroupBroadcast(v0, 1u); a1 += wa * v; b1 += wb * v; }
-    { let v = subgroupBroadcast(v0, 2u); a2 += wa * v; b2 += wb * v; }
-    { let v = subgroupBroadcast(v0, 3u); a3 += wa * v; b3 += wb * v; }
-    { let v = subgroupBroadcast(v1, 0u); a4 += wa * v; b4 += wb * v; }
-    { let v = subgroupBroadcast(v1, 1u); a5 += wa * v; b5 += wb * v; }
-    { let v = subgroupBroadcast(v1, 2u); a6 += wa * v; b6 += wb * v; }
-    { let v = subgroupBroadcast(v1, 3u); a7 += wa * v; b7 += wb * v; }
-    { let v = subgroupBroadcast(v2, 0u); a8 += wa * v; b8 += wb * v; }
-    { let v = subgroupBroadcast(v2, 1u); a9 += wa * v; b9 += wb * v; }
-    { let v = subgroupBroadcast(v2, 2u); a10 += wa * v; b10 += wb * v; }
-    { let v = subgroupBroadcast(v2, 3u); a11 += wa * v; b11 += wb * v; }
-    { let v = subgroupBroadcast(v3, 0u); a12 += wa * v; b12 += wb * v; }
-    { let v = subgroupBroadcast(v3, 1u); a13 += wa * v; b13 += wb * v; }
-    { let v = subgroupBroadcast(v3, 2u); a14 += wa * v; b14 += wb * v; }
-    { let v = subgroupBroadcast(v3, 3u); a15 += wa * v; b15 += wb * v; }
-    { let v = subgroupBroadcast(v4, 0u); a16 += wa * v; b16 += wb * v; }
-    { let v = subgroupBroadcast(v4, 1u); a17 += wa * v; b17 += wb * v; }
-    { let v = subgroupBroadcast(v4, 2u); a18 += wa * v; b18 += wb * v; }
-    { let v = subgroupBroadcast(v4, 3u); a19 += wa * v; b19 += wb * v; }
-    { let v = subgroupBroadcast(v5, 0u); a20 += wa * v; b20 += wb * v; }
-    { let v = subgroupBroadcast(v5, 1u); a21 += wa * v; b21 += wb * v; }
-    { let v = subgroupBroadcast(v5, 2u); a22 += wa * v; b22 += wb * v; }
-    { let v = subgroupBroadcast(v5, 3u); a23 += wa * v; b23 += wb * v; }
-    { let v = subgroupBroadcast(v6, 0u); a24 += wa * v; b24 += wb * v; }
-    { let v = subgroupBroadcast(v6, 1u); a25 += wa * v; b25 += wb * v; }
-    { let v = subgroupBroadcast(v6, 2u); a26 += wa * v; b26 += wb * v; }
-    { let v = subgroupBroadcast(v6, 3u); a27 += wa * v; b27 += wb * v; }
-    { let v = subgroupBroadcast(v7, 0u); a28 += wa * v; b28 += wb * v; }
-    { let v = subgroupBroadcast(v7, 1u); a29 += wa * v; b29 += wb * v; }
-    { let v = subgroupBroadcast(v7, 2u); a30 += wa * v; b30 += wb * v; }
-    { let v = subgroupBroadcast(v7, 3u); a31 += wa * v; b31 += wb * v; }
+    { let v = subgroupBroadcast(v0, 0u); a0 += wa * v; b0 += wb * v; c0 += wc * v; d0 += wd * v; }
+    { let v = subgroupBroadcast(v0, 1u); a1 += wa * v; b1 += wb * v; c1 += wc * v; d1 += wd * v; }
+    { let v = subgroupBroadcast(v0, 2u); a2 += wa * v; b2 += wb * v; c2 += wc * v; d2 += wd * v; }
+    { let v = subgroupBroadcast(v0, 3u); a3 += wa * v; b3 += wb * v; c3 += wc * v; d3 += wd * v; }
+    { let v = subgroupBroadcast(v1, 0u); a4 += wa * v; b4 += wb * v; c4 += wc * v; d4 += wd * v; }
+    { let v = subgroupBroadcast(v1, 1u); a5 += wa * v; b5 += wb * v; c5 += wc * v; d5 += wd * v; }
+    { let v = subgroupBroadcast(v1, 2u); a6 += wa * v; b6 += wb * v; c6 += wc * v; d6 += wd * v; }
+    { let v = subgroupBroadcast(v1, 3u); a7 += wa * v; b7 += wb * v; c7 += wc * v; d7 += wd * v; }
+    { let v = subgroupBroadcast(v2, 0u); a8 += wa * v; b8 += wb * v; c8 += wc * v; d8 += wd * v; }
+    { let v = subgroupBroadcast(v2, 1u); a9 += wa * v; b9 += wb * v; c9 += wc * v; d9 += wd * v; }
+    { let v = subgroupBroadcast(v2, 2u); a10 += wa * v; b10 += wb * v; c10 += wc * v; d10 += wd * v; }
+    { let v = subgroupBroadcast(v2, 3u); a11 += wa * v; b11 += wb * v; c11 += wc * v; d11 += wd * v; }
+    { let v = subgroupBroadcast(v3, 0u); a12 += wa * v; b12 += wb * v; c12 += wc * v; d12 += wd * v; }
+    { let v = subgroupBroadcast(v3, 1u); a13 += wa * v; b13 += wb * v; c13 += wc * v; d13 += wd * v; }
+    { let v = subgroupBroadcast(v3, 2u); a14 += wa * v; b14 += wb * v; c14 += wc * v; d14 += wd * v; }
+    { let v = subgroupBroadcast(v3, 3u); a15 += wa * v; b15 += wb * v; c15 += wc * v; d15 += wd * v; }
+    { let v = subgroupBroadcast(v4, 0u); a16 += wa * v; b16 += wb * v; c16 += wc * v; d16 += wd * v; }
+    { let v = subgroupBroadcast(v4, 1u); a17 += wa * v; b17 += wb * v; c17 += wc * v; d17 += wd * v; }
+    { let v = subgroupBroadcast(v4, 2u); a18 += wa * v; b18 += wb * v; c18 += wc * v; d18 += wd * v; }
+    { let v = subgroupBroadcast(v4, 3u); a19 += wa * v; b19 += wb * v; c19 += wc * v; d19 += wd * v; }
+    { let v = subgroupBroadcast(v5, 0u); a20 += wa * v; b20 += wb * v; c20 += wc * v; d20 += wd * v; }
+    { let v = subgroupBroadcast(v5, 1u); a21 += wa * v; b21 += wb * v; c21 += wc * v; d21 += wd * v; }
+    { let v = subgroupBroadcast(v5, 2u); a22 += wa * v; b22 += wb * v; c22 += wc * v; d22 += wd * v; }
+    { let v = subgroupBroadcast(v5, 3u); a23 += wa * v; b23 += wb * v; c23 += wc * v; d23 += wd * v; }
+    { let v = subgroupBroadcast(v6, 0u); a24 += wa * v; b24 += wb * v; c24 += wc * v; d24 += wd * v; }
+    { let v = subgroupBroadcast(v6, 1u); a25 += wa * v; b25 += wb * v; c25 += wc * v; d25 += wd * v; }
+    { let v = subgroupBroadcast(v6, 2u); a26 += wa * v; b26 += wb * v; c26 += wc * v; d26 += wd * v; }
+    { let v = subgroupBroadcast(v6, 3u); a27 += wa * v; b27 += wb * v; c27 += wc * v; d27 += wd * v; }
+    { let v = subgroupBroadcast(v7, 0u); a28 += wa * v; b28 += wb * v; c28 += wc * v; d28 += wd * v; }
+    { let v = subgroupBroadcast(v7, 1u); a29 += wa * v; b29 += wb * v; c29 += wc * v; d29 += wd * v; }
+    { let v = subgroupBroadcast(v7, 2u); a30 += wa * v; b30 += wb * v; c30 += wc * v; d30 += wd * v; }
+    { let v = subgroupBroadcast(v7, 3u); a31 += wa * v; b31 += wb * v; c31 += wc * v; d31 += wd * v; }
   }
   storeTile(m0, col, array<vec4f, ROWS>(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19, a20, a21, a22, a23, a24, a25, a26, a27, a28, a29, a30, a31),
             array<vec4f, ROWS>(b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15, b16, b17, b18, b19, b20, b21, b22, b23, b24, b25, b26, b27, b28, b29, b30, b31));
+  storeTile(m0, col + 2u, array<vec4f, ROWS>(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20, c21, c22, c23, c24, c25, c26, c27, c28, c29, c30, c31),
+            array<vec4f, ROWS>(d0, d1, d2, d3, d4, d5, d6, d7, d8, d9, d10, d11, d12, d13, d14, d15, d16, d17, d18, d19, d20, d21, d22, d23, d24, d25, d26, d27, d28, d29, d30, d31));
 }
