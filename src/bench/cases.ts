@@ -192,10 +192,16 @@ export function kernelCases(rt: Runtime, dims: MusiqDims, tokens: number, stemWe
       return () => void groupNorm(rt, x, scale, bias, { eps: 1e-4, relu, residual: r, out: y });
     }));
   }
-  // ...the pool (comparisons only: no flop)...
+  // ...the pool (comparisons only: no flop), and the root's GroupNorm + ReLU fused with it, as the
+  // stem runs them (compare with gn_root+relu plus the pool)...
   cases.push(plain(rt, 'maxpool', 'maxpool 3x3/2', [P, 16, 16, W], null, F * (P * 16 * 16 * W + P * 8 * 8 * W), (t) => {
     const x = t.rand([P, 16, 16, W]), y = t.empty([P, 8, 8, W]);
     return () => void maxPool(rt, x, { out: y });
+  }));
+  cases.push(plain(rt, 'groupnorm', 'groupnorm gn_root+relu+pool', [P, 16, 16, W], 8 * P * 256 * W, F * (P * 16 * 16 * W + P * 8 * 8 * W + 2 * W), (t) => {
+    const x = t.rand([P, 16, 16, W]), y = t.empty([P, 8, 8, W]);
+    const scale = t.rand([W]), bias = t.rand([W]);
+    return () => void groupNorm(rt, x, scale, bias, { eps: 1e-6, relu: true, pool: { window: 3, stride: 2 }, out: y });
   }));
   // ...and the whole stem, whose convolutions are ≈ 7.13 M multiply-adds per patch (spec §3.8).
   const macs = 256 * 49 * 3 * W + 64 * W * 4 * W + 64 * W * W + 64 * 9 * W * W + 64 * W * 4 * W;

@@ -4,12 +4,24 @@
 // One invocation owns one patch's "unit" of max(CPG, 4) consecutive channels: 4 groups of 1,
 // 2 groups of 2, or one whole group. Same numerics as groupnorm.wgsl: statistics of
 // d = x − shift (shift = the group's first value), centred variance, y = (d − dmean)·rstd·s + b.
+// main_pool also max-pools what it normalised (the stem's root: GN, ReLU, 3×3/2 pool), so the
+// full-resolution normalised tensor is never written and read back.
 struct Params {
   units: u32,    // P · C / max(CPG, 4)
   spatial: u32,
   channels4: u32, // C / 4
   unit4: u32,    // vec4s per unit: max(CPG, 4) / 4
   eps: f32,
+  // main_pool only (the other entries get zeros): input h × w (= spatial), output ho × wo,
+  // window k, stride, SAME padding before.
+  h: u32,
+  w: u32,
+  ho: u32,
+  wo: u32,
+  k: u32,
+  stride: u32,
+  padTop: u32,
+  padLeft: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -41,6 +53,7 @@ fn groupFirst(v: vec4f) -> vec4f {
 struct Unit {
   first: u32, // vec4 index of the unit at the patch's first position
   c4: u32,    // the unit's first vec4 of channels
+  img: u32,   // the patch (first axis)
   ok: bool,
 }
 
@@ -48,7 +61,8 @@ fn unit(wid: vec3u, nwg: vec3u, li: u32) -> Unit {
   let id = (wid.x + wid.y * nwg.x) * WG + li;
   let perPatch = p.channels4 / p.unit4;
   let c4 = (id % perPatch) * p.unit4;
-  return Unit((id / perPatch) * p.spatial * p.channels4 + c4, c4, id < p.units);
+  let img = id / perPatch;
+  return Unit(img * p.spatial * p.channels4 + c4, c4, img, id < p.units);
 }
 
 struct Stats {
@@ -108,6 +122,40 @@ fn main_residual(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
     for (var s = 0u; s < p.spatial; s++) {
       let i = u.first + s * p.channels4 + j;
       y[i] = max(((x[i] - st.shift) - st.dmean) * a + b + r[i], vec4f());
+    }
+  }
+}
+
+const LOWEST = -3.40282346e38; // maxpool.wgsl's −∞: padded taps never win
+
+// y [P, ho, wo, C] = SAME max-pool (window k, stride) of GN(x) (+ReLU), x [P, h, w, C]: every
+// tap is normalised with main's expression and then pooled as maxpool.wgsl pools, so the result
+// is what the two kernels give one after the other.
+@compute @workgroup_size(WG)
+fn main_pool(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let u = unit(wid, nwg, li);
+  if (!u.ok) { return; }
+  let st = stats(u);
+  let outFirst = u.img * p.ho * p.wo * p.channels4 + u.c4;
+  for (var j = 0u; j < p.unit4; j++) {
+    let a = st.rstd * scale[u.c4 + j];
+    let b = bias[u.c4 + j];
+    for (var o = 0u; o < p.ho * p.wo; o++) {
+      let y0 = i32((o / p.wo) * p.stride) - i32(p.padTop);
+      let x0 = i32((o % p.wo) * p.stride) - i32(p.padLeft);
+      var m = vec4f(LOWEST);
+      for (var dy = 0u; dy < p.k; dy++) {
+        let iy = y0 + i32(dy);
+        if (iy < 0 || iy >= i32(p.h)) { continue; }
+        for (var dx = 0u; dx < p.k; dx++) {
+          let ix = x0 + i32(dx);
+          if (ix < 0 || ix >= i32(p.w)) { continue; }
+          var v = ((x[u.first + (u32(iy) * p.w + u32(ix)) * p.channels4 + j] - st.shift) - st.dmean) * a + b;
+          if (RELU) { v = max(v, vec4f()); }
+          m = max(m, v);
+        }
+      }
+      y[outFirst + o * p.channels4 + j] = m;
     }
   }
 }

@@ -7,7 +7,6 @@ import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { conv2d } from './conv2d.ts';
 import { groupNorm } from './groupnorm.ts';
-import { maxPool } from './maxpool.ts';
 import { matmul } from './matmul.ts';
 
 /** GroupNorm parameters, flattened from the checkpoint's (1,1,1,C) to (C,). */
@@ -69,10 +68,9 @@ export function stem(rt: Runtime, w: StemWeights, patches: Tensor): Tensor {
 
   const side = PATCH / 4, px = side * side; // after the pool: 8×8 pixels
   const root = conv2d(rt, patches, w.convRoot, { stride: 2, inputShape: [p, PATCH, PATCH, 3] });
-  const rootN = groupNorm(rt, root, w.gnRoot.scale, w.gnRoot.bias, { eps: ROOT_EPS, relu: true });
+  // GN + ReLU + max-pool in one pass: the normalised 16×16 map is never stored.
+  const x = groupNorm(rt, root, w.gnRoot.scale, w.gnRoot.bias, { eps: ROOT_EPS, relu: true, pool: { window: 3, stride: 2 }, out: rt.empty([p * px, W]) });
   root.dispose();
-  const x = maxPool(rt, rootN, { window: 3, stride: 2, out: rt.empty([p * px, W]) });
-  rootN.dispose();
 
   const proj = matmul(rt, x, w.convProj, { out: rt.empty([p, px, 4 * W]) });
   const residual = groupNorm(rt, proj, w.gnProj.scale, w.gnProj.bias, { eps: UNIT_EPS });
