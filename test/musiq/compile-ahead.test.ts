@@ -213,17 +213,24 @@ test('prepareAttention compiles the very pipeline attention() dispatches: no sec
   }
 });
 
-test('compileWhileLoading: SwiftShader prepares the attention kernel of its first image and never fails; other adapters nothing', async () => {
+test('compileWhileLoading: SwiftShader runs the stem on a zero patch, then prepares the attention kernel of its first image, and never fails; other adapters nothing', async () => {
   for (const architecture of ['software', 'ampere', '']) {
     assert.is(compileWhileLoading({ adapter: { architecture } } as unknown as Runtime), undefined, architecture);
   }
   const rt = await newRuntime();
   try {
     Object.defineProperty(rt, 'adapter', { value: { ...rt.adapter, architecture: 'swiftshader' } });
-    const asked: string[] = [];
+    const asked: string[] = [], dispatched: string[] = [];
     rt.preparePipeline = async (kernel: string) => void asked.push(kernel);
+    const dispatch = rt.dispatch.bind(rt);
+    rt.dispatch = (d) => (dispatched.push(`${d.kernel}${asked.length ? ' after the attention compile' : ''}`), dispatch(d));
     await compileWhileLoading(rt);
     assert.equal(asked, [attentionVariant(rt) === 'tiled' ? 'attention' : `attention_${attentionVariant(rt)}`]);
+    // The stem's kernels are dispatched (so compiled) before the attention compile is asked for:
+    // SwiftShader compiles one pipeline at a time, and the first image's stem comes first.
+    const stemKernels = [...new Set(dispatched)];
+    for (const k of ['conv2d', 'groupnorm', 'matmul']) assert.ok(stemKernels.some((d) => d.startsWith(k) && !d.includes('after')), `${k}: ${stemKernels.join(', ')}`);
+    assert.ok(dispatched.every((d) => !d.includes('after')), dispatched.join(', '));
     rt.preparePipeline = () => Promise.reject(new Error('compile failed'));
     assert.is(await compileWhileLoading(rt), undefined, 'a failed compile resolves: attention() compiles and reports it');
   } finally {
