@@ -35,6 +35,7 @@ function subgroupProblem(rt: Runtime, lanes: number): string | undefined {
 }
 
 const LANES = { subgroup: 8, subgroup4: 4 } as const;
+const VEC4_INPUT = { 'lib/conv_input': 'lib/conv_input_vec4' };
 
 /**
  * Output pixels per workgroup (one subgroup) and vec4 channel columns per lane, as the kernels
@@ -91,6 +92,8 @@ export function conv2d(rt: Runtime, x: Tensor, w: Tensor, opts: Conv2dOptions = 
     const tile = CONV2D_SUBGROUP_TILES[variant];
     rt.dispatch({
       kernel: variant === 'subgroup' ? 'conv2d_subgroup' : 'conv2d_subgroup4',
+      // Whole vec4s of input channels: one load for 4 inputs (lib/conv_input_vec4).
+      includes: cin % 4 === 0 ? VEC4_INPUT : undefined,
       uniforms: uniforms([rows, h, wd, cin, py.out, px.out, cout4, kh * kw * cin, kh, kw, stride, py.before, px.before]),
       buffers: [x, w, out],
       workgroups: [...grid(Math.ceil(rows / tile.pixels)), Math.ceil(cout4 / (LANES[variant] * tile.columns))],

@@ -19,7 +19,6 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> wt: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> y: array<vec4f>;
 
@@ -42,13 +41,9 @@ fn kernelRow(r: Row, ky: u32) -> Run {
   return Run((i32(r.img) + iy) * i32(p.w * p.cin) + r.ix * i32(p.cin), lo, hi);
 }
 
-fn load(u: Run, t: u32) -> f32 {
-  return select(0.0, x[u32(max(u.base + i32(t), 0))], t >= u.lo && t < u.hi);
-}
-
-fn load4(u: Run, t: u32) -> vec4f {
-  return vec4f(load(u, t), load(u, t + 1u), load(u, t + 2u), load(u, t + 3u));
-}
+// The input binding and load4(u, t) (inputs t..t+3 of run u): lib/conv_input reads 4 floats,
+// any cin; conv2d.ts swaps in lib/conv_input_vec4 (one vec4) where cin % 4 == 0.
+#include "lib/conv_input"
 
 // Weight rows k..k+3 of output-channel vec4 c. Steps past the run (kw·cin not a multiple of 4)
 // load zero inputs; their weight rows are clamped into the tensor.
