@@ -8,7 +8,6 @@ import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
 import { adapterKey, medianWallMs, type TuneCache } from './tune.ts';
-import { isPromoted } from './tiers.ts';
 
 export const MATMUL_VARIANTS = ['naive', 'tiled', 'blocked', 'subgroup', 'subgroup64', 'subgroup4'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
@@ -50,7 +49,7 @@ const VARIANTS: Record<MatmulVariant, Variant> = {
   subgroup: {
     kernel: 'matmul_subgroup',
     unsupported: (rt, _M, K, N) => subgroupProblem(rt) ?? vec4Columns(N) ?? (K % 4 === 0 ? undefined : `K = ${K} is not a multiple of 4`),
-    workgroups: (M, N) => [Math.ceil(N / 64), Math.ceil(M / 32)],
+    workgroups: (M, N) => [Math.ceil(N / 32), Math.ceil(M / 32)],
   },
   subgroup64: {
     kernel: 'matmul_subgroup64',
@@ -103,26 +102,23 @@ function knownBest(rt: Runtime): MatmulVariant | undefined {
 
 /**
  * Where the subgroup kernel runs 64-row tiles (matmul_subgroup64): twice the multiply-adds per W
- * load, for more spilled accumulators and a coarser row edge. Its first dispatch took 4.5 s on a
- * busy lavapipe against 1.4 s for the 32-row tile, so on CPU adapters only once promoted (tiers.ts).
- * First measured on lavapipe at 1.05-1.35× from K = 1152 on and 0.7-0.95× at K = 384, hence the
- * K threshold, which GPUs keep (no GPU has timed it lower). Measured again on lavapipe (8 lanes,
- * alternating in one process) after the kernels around it changed, it paid on every MUSIQ shape:
- * 919×384×1152 17.5-18.4 ms against 20.1-21.5, 58,752×64×256 48-54 against 55-56, 919×384×384
- * 6.3-7.5 against 7.0-7.3; in the profiled model K×N 384×1152 534 against 576 ms, 64×256 100
- * against 114. So a promoted CPU adapter takes it wherever M needs more than one 32-row tile.
+ * load, for more spilled accumulators and a coarser row edge. First measured on lavapipe at
+ * 1.05-1.35× the 32-row, two-column tile from K = 1152 on and 0.7-0.95× at K = 384, hence the K
+ * threshold, which GPUs keep (no GPU has timed it). CPU adapters never take it: against the
+ * subgroup kernel's one-column 32-row tile it ran 0.75-0.8× on lavapipe (matmul_subgroup.wgsl's
+ * header) and costs 3× the compile.
  */
 const LONG_K = 1152;
 
-function wantsTile64(rt: Runtime, cpu: boolean, M: number, K: number): boolean {
-  return cpu ? isPromoted(rt) && M > 32 : K >= LONG_K;
+function wantsTile64(cpu: boolean, K: number): boolean {
+  return !cpu && K >= LONG_K;
 }
 
 /** The variant matmul() uses for this shape now: the tuned or default one, else one that can run it. */
 export function matmulVariant(rt: Runtime, M: number, K: number, N: number): MatmulVariant {
   const preferred = tuned.get(adapterKey(rt)) ?? defaultVariant(rt);
   const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
-  const tile64: MatmulVariant[] = preferred === 'subgroup' && wantsTile64(rt, cpu, M, K) ? ['subgroup64'] : [];
+  const tile64: MatmulVariant[] = preferred === 'subgroup' && wantsTile64(cpu, K) ? ['subgroup64'] : [];
   // Fallbacks for shapes the preferred kernel cannot take (e.g. a 1- or 10-class head: N % 4 ≠ 0).
   // A tiny output on a CPU adapter gets the naive kernel: it compiles in 0.08 CPU-s against
   // tiled's 0.89 on lavapipe (fresh Mesa cache), and the head's few hundred flops need no tiling.

@@ -21,10 +21,8 @@
 import type { Runtime } from '../runtime/runtime.ts';
 import { adapterKey, type TuneCache } from '../kernels/tune.ts';
 import { attention, attentionVariant, prepareAttention, type AttentionVariant } from '../kernels/attention.ts';
-import { matmul } from '../kernels/matmul.ts';
 import { asPromoted } from '../kernels/tiers.ts';
 import { stem, type StemWeights } from '../kernels/stem.ts';
-import type { WeightPrecision } from './model-weights.ts';
 import type { MusiqDims } from './checkpoint.ts';
 
 /** Tokens of the helper's dispatch: the kernel is the same whatever the count. */
@@ -48,20 +46,17 @@ export function compileAhead(runtime: Runtime, newRuntime: (() => Promise<Runtim
 }
 
 /**
- * The same for the fast-running tier (tiers.ts): the looped attention and the 64-row matmul tile
- * for long K took ~27 s to compile on lavapipe, which a promotion used to stall one image for.
+ * The same for the fast-running tier (tiers.ts): the looped attention kernel took ~25 s to compile
+ * on lavapipe (with the 64-row matmul tile the tier had then, ~27 s), which a promotion used to
+ * stall one image for.
  * Compiled on a second device, the scorer goes on with the fast-compiling tier meanwhile and
  * switches between two images once this resolves. undefined where nothing is compiled ahead
  * (not lavapipe, or no second device to be had): promote at once then, as before.
  */
-export function compilePromotedAhead(runtime: Runtime, newRuntime: (() => Promise<Runtime>) | undefined, dims: MusiqDims, weights: WeightPrecision): Promise<void> | undefined {
+export function compilePromotedAhead(runtime: Runtime, newRuntime: (() => Promise<Runtime>) | undefined, dims: MusiqDims): Promise<void> | undefined {
   if (!newRuntime || runtime.adapter.architecture !== 'software') return undefined;
   return onHelper(runtime, newRuntime, async () => true, (helper) =>
-    asPromoted(helper, () => {
-      attend(helper, dims);
-      // The MLP's second matmul, K = mlp width: the long-K tile (the embedding's K takes the same kernel).
-      matmul(helper, helper.zeros([TOKENS, dims.mlp]), helper.zeros([dims.mlp, dims.hidden], weights));
-    }),
+    asPromoted(helper, () => attend(helper, dims)),
   );
 }
 

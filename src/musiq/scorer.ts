@@ -96,7 +96,7 @@ export function scoreFromHead(logits: ArrayLike<number>, probabilities?: ArrayLi
 
 /**
  * Images after which a scorer moves to the kernels that run fastest but compile slowest (tiers.ts;
- * ~27 s of compile on lavapipe, once per machine: on a second device while the scorer goes on, or
+ * ~25 s of compile on lavapipe, once per machine: on a second device while the scorer goes on, or
  * where there is none, a stall of the next image).
  */
 export const PROMOTE_AFTER = 32;
@@ -151,7 +151,7 @@ export async function createScorerFrom(
       }
       let promoting = false;
       if (++scored === PROMOTE_AFTER && !isPromoted(runtime)) {
-        const ahead = compilePromotedAhead(runtime, newRuntime, ckpt.dims, model.gpuWeights);
+        const ahead = compilePromotedAhead(runtime, newRuntime, ckpt.dims);
         if (ahead) void ahead.then(() => (promotionReady = true));
         else promote(runtime);
         promoting = !ahead;

@@ -215,26 +215,25 @@ test('matmul offers its subgroup kernel exactly where the adapter has subgroups 
   if (skip) console.log(`  (matmul subgroup variants not offered: ${skip})`);
 });
 
-test('the subgroup kernel runs 64-row tiles: promoted CPU adapters past one 32-row tile, GPUs from K = 1152 on', async () => {
+test('the subgroup kernel runs 64-row tiles on GPUs from K = 1152 on, never on CPU adapters (promoted or not)', async () => {
   const rt = await gpu();
   const why = subgroupSkip(rt, 8);
   if (why) return skip('subgroups-8', why);
   setMatmulVariant(rt, 'subgroup');
   const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
-  // On a CPU adapter the 64-row tile waits for promotion (tiers.ts): it costs 3× the compile.
-  assert.is(matmulVariant(rt, 37, 1152, 384), cpu ? 'subgroup' : 'subgroup64');
-  assert.is(matmulVariant(rt, 919, 384, 1152), 'subgroup', 'K < 1152 before promotion, or on a GPU');
-  promote(rt);
+  const long = cpu ? 'subgroup' : 'subgroup64';
   try {
-    assert.is(matmulVariant(rt, 37, 1148, 384), cpu ? 'subgroup64' : 'subgroup');
-    assert.is(matmulVariant(rt, 919, 64, 256), cpu ? 'subgroup64' : 'subgroup');
-    assert.is(matmulVariant(rt, 32, 384, 384), 'subgroup', 'one 32-row tile holds M = 32');
-    assert.is(matmulVariant(rt, 1, 384, 1152), 'subgroup', 'the last layer\'s CLS row');
-    assert.is(matmulVariant(rt, 37, 1152, 384), 'subgroup64');
-    assert.is(matmulVariant(rt, 960, 16384, 384), 'subgroup64');
+    for (const promoted of [false, true]) {
+      if (promoted) promote(rt);
+      assert.is(matmulVariant(rt, 37, 1152, 384), long);
+      assert.is(matmulVariant(rt, 960, 16384, 384), long);
+      assert.is(matmulVariant(rt, 37, 1148, 384), 'subgroup', 'K < 1152');
+      assert.is(matmulVariant(rt, 919, 64, 256), 'subgroup');
+      assert.is(matmulVariant(rt, 1, 384, 1152), 'subgroup');
+    }
     // N % 4 != 0 falls back past both subgroup tiles and blocked: to tiled, or on a CPU adapter
     // to naive where the output is tiny (a head: cheapest to compile).
-    assert.is(matmulVariant(rt, 37, 1152, 6), rt.adapter.architecture === 'software' || rt.adapter.isFallback ? 'naive' : 'tiled');
+    assert.is(matmulVariant(rt, 37, 1152, 6), cpu ? 'naive' : 'tiled');
     assert.is(matmulVariant(rt, 1000, 1152, 6), 'tiled');
     setMatmulVariant(rt, 'blocked');
     assert.is(matmulVariant(rt, 37, 1152, 384), 'blocked', 'the long-K tile refines only the subgroup choice');

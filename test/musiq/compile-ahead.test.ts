@@ -9,8 +9,7 @@ import type { Runtime } from '../../src/runtime/runtime.ts';
 import type { Dispatch } from '../../src/runtime/runtime.ts';
 import type { TuneCache } from '../../src/kernels/tune.ts';
 import { attention, attentionVariant, attentionVariants, prepareAttention } from '../../src/kernels/attention.ts';
-import { matmulVariant } from '../../src/kernels/matmul.ts';
-import { asPromoted, demote, isPromoted } from '../../src/kernels/tiers.ts';
+import { demote, isPromoted } from '../../src/kernels/tiers.ts';
 import { PROMOTE_AFTER } from '../../src/musiq/scorer.ts';
 import { compileAhead, compilePromotedAhead, compileWhileLoading, rememberCompiled } from '../../src/musiq/compile-ahead.ts';
 import { openCheckpoint } from '../../src/musiq/checkpoint.ts';
@@ -133,14 +132,15 @@ test('lavapipe: the fast-running tier is compiled on a second device, without pr
   const rt = await lavapipe();
   if (!rt) return;
   const { made, factory } = recordingFactory();
-  await compilePromotedAhead(rt, factory, dims, 'f32');
+  await compilePromotedAhead(rt, factory, dims);
   assert.is(made.length, 1);
-  const expected = [`attention/${attentionVariants(rt)[0]}`, `matmul_${asPromoted(rt, () => matmulVariant(rt, 8, dims.mlp, dims.hidden))}`];
+  // On CPU adapters the tiers differ in the attention kernel only (matmul.ts: no 64-row tile there).
+  const expected = [`attention/${attentionVariants(rt)[0]}`];
   assert.equal(made[0].labels.map((l) => l.split(' ')[0]), expected);
   assert.ok(expected[0] !== `attention/${attentionVariant(rt)}`, `the promoted attention differs from the first tier's (${expected[0]})`);
   assert.ok(made[0].destroyed);
   assert.not.ok(isPromoted(rt), 'still on the first tier: the scorer switches itself');
-  assert.is(compilePromotedAhead(rt, undefined, dims, 'f32'), undefined, 'no second device: promote at once');
+  assert.is(compilePromotedAhead(rt, undefined, dims), undefined, 'no second device: promote at once');
 });
 
 test(`lavapipe: a scorer switches to the fast-running tier between two images, once the second device compiled it (after ${PROMOTE_AFTER} images)`, async () => {

@@ -29,6 +29,12 @@ fn w4Block(k: u32, c: u32) -> mat4x4f {
   return mat4x4f(w4At(r + c), w4At(r + n4 + c), w4At(r + 2u * n4 + c), w4At(r + 3u * n4 + c));
 }
 
+// One vec4 column's accumulators, rows m0 on (loop as in storeTile).
+fn storeColumn(m0: u32, col: u32, a: array<vec4f, ROWS>) {
+  if (col >= p.N / 4u) { return; }
+  for (var r = 0u; r < min(ROWS, p.M - m0); r++) { store(m0 + r, col, a[r]); }
+}
+
 // A tile's accumulators for vec4 columns col (a) and col + 1 (b), rows m0 on. Stored by a loop the
 // compiler cannot unroll (its length is a runtime value): 64 unrolled epilogues of per-lane loads
 // and stores made lavapipe take several times longer to compile.
