@@ -69,6 +69,8 @@ export function compilePromotedAhead(runtime: Runtime, newRuntime: (() => Promis
  * first image 24.4 and 24.0 s against 29.3 and 30.0; first/second image 1.02 and 1.12× against
  * 1.57 and 1.48×. From localhost (no download to hide it in) the compile competes with the upload:
  * 24.9, 25.5, 22.8, 20.3 s against 24.3, 22.7, 21.6, 21.2 s, about 1 s more, within the noise.
+ * The stem's kernels are compiled first (a stem run on one zero patch, synchronously), since the
+ * stem runs before the encoder and SwiftShader compiles one pipeline after another (header).
  * Resolves when the pipeline is compiled, or the compile failed (attention() then compiles it
  * itself and reports the error); undefined on other adapters.
  */
