@@ -57,7 +57,7 @@ export function groupNorm(rt: Runtime, x: Tensor, scale: Tensor, bias: Tensor, o
   if (pool && !vec4) {
     // groupnorm.wgsl has no pooling entry: normalise at full resolution, then pool.
     const full = groupNorm(rt, x, scale, bias, { ...opts, pool: undefined, out: undefined });
-    maxPool(rt, full, { window: pool.window, stride: pool.stride, out });
+    maxPool(rt, full, { ...opts.pool, out });
     full.dispose();
     return out;
   }
@@ -92,12 +92,12 @@ export function groupNorm(rt: Runtime, x: Tensor, scale: Tensor, bias: Tensor, o
 }
 
 /** The pooled output shape and main_pool's geometry uniforms (h, w, ho, wo, k, stride, padTop, padLeft). */
-function poolShape(x: Tensor, pool: { window: number; stride: number }, residual: boolean): { shape: number[]; params: number[]; window: number; stride: number } {
+function poolShape(x: Tensor, pool: { window: number; stride: number }, residual: boolean): { shape: number[]; params: number[] } {
   const { window: k, stride } = pool;
   if (residual) throw new MusiqError('groupNorm: pool and residual cannot be combined');
   if (x.shape.length !== 4) throw new MusiqError(`groupNorm: pooling needs an input [P, H, W, C], got [${x.shape.join(', ')}]`);
   if (!Number.isInteger(k) || k < 1 || !Number.isInteger(stride) || stride < 1) throw new MusiqError(`groupNorm: bad pool window ${k} / stride ${stride}`);
   const [p, h, w, c] = x.shape;
   const py = samePadding(h, k, stride), px = samePadding(w, k, stride);
-  return { shape: [p, py.out, px.out, c], params: [h, w, py.out, px.out, k, stride, py.before, px.before], window: k, stride };
+  return { shape: [p, py.out, px.out, c], params: [h, w, py.out, px.out, k, stride, py.before, px.before] };
 }

@@ -24,6 +24,7 @@ import { attention, attentionVariant, prepareAttention, type AttentionVariant } 
 import { asPromoted } from '../kernels/tiers.ts';
 import { stem, type StemWeights } from '../kernels/stem.ts';
 import type { MusiqDims } from './checkpoint.ts';
+import { disposeStemWeights } from './stem-weights.ts';
 
 /** Tokens of the helper's dispatch: the kernel is the same whatever the count. */
 const TOKENS = 8;
@@ -102,8 +103,8 @@ function warmStem(rt: Runtime, W = 64): void {
   };
   const patches = rt.zeros([1, 32 * 32 * 3]);
   stem(rt, w, patches).dispose();
-  for (const t of [patches, w.convRoot, w.convProj, w.conv1, w.conv2, w.conv3]) t.dispose();
-  for (const g of [w.gnRoot, w.gnProj, w.gn1, w.gn2, w.gn3]) (g.scale.dispose(), g.bias.dispose());
+  patches.dispose();
+  disposeStemWeights(w);
 }
 
 /** One attention dispatch on a few zero tokens: the kernel (its pipeline) is what counts. */
