@@ -87,17 +87,36 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
 
 /**
  * Variants that cost more to compile than a first image is worth, run only once promoted
- * (tiers.ts). With an empty Mesa cache the looped kernel took 31 CPU-s to compile on lavapipe
- * (LLVM unrolls its 8 rows: 4 rows took 16.8, 2 rows 7.1), the shuffle kernel 5.7 and tiled 2.7
- * (process CPU time of the first dispatch minus a later one, T = 919, head dim 64), while looped
- * saves ~0.1 s per 1024×768 image over the shuffle kernel (17 GFLOP at 36 against 29 GFLOP/s).
+ * (tiers.ts), and after how many images a process promotes. lavapipe under Dawn: with an empty
+ * Mesa cache the looped kernel took 31 CPU-s to compile (LLVM unrolls its 8 rows: 4 rows took 16.8,
+ * 2 rows 7.1), the shuffle kernel 5.7 and tiled 2.7 (process CPU time of the first dispatch minus
+ * a later one, T = 919, head dim 64), while looped saves ~0.1 s per 1024×768 image over the
+ * shuffle kernel (17 GFLOP at 36 against 29 GFLOP/s): late, on a second device. lavapipe under
+ * wgpu (Deno; a fallback adapter that reports no architecture), no subgroups: direct took 23.4 s
+ * to compile and tiled 1.4 s, and a layer at T = 919 runs 62 ms against 285, so a 1024×768 image
+ * takes 5.8 s on tiled against 3.1 on direct (8.4 against 5.0 on a busier host). A fresh
+ * process's first image took 28.3-28.4 s on direct, 8.9-12.1 s on tiled; after 7 images on tiled
+ * the time lost has about paid for the compile, so the 8th promotes (a ski rental: never much more
+ * than twice the better choice in hindsight). Its compile stalls that image (31-33 s): on a second
+ * device it stalled it longer (36.1 s against 30.9 in one pair of runs: wgpu's lavapipe devices
+ * do not compile beside each other), so compile-ahead.ts does not do that here.
  */
-const COSTLY_TO_COMPILE: Partial<Record<string, AttentionVariant[]>> = { software: ['looped'] };
+function tierRule(rt: Runtime): { costly: AttentionVariant[]; promoteAfter: number } | undefined {
+  const { architecture, isFallback } = rt.adapter;
+  if (architecture === 'software') return { costly: ['looped'], promoteAfter: 32 };
+  if (isFallback && !architecture) return { costly: ['direct'], promoteAfter: 8 };
+  return undefined;
+}
+
+/** Images a scorer runs before it promotes this adapter (scorer.ts); 32 where no kernel waits for it. */
+export function promoteAfter(rt: Runtime): number {
+  return tierRule(rt)?.promoteAfter ?? 32;
+}
 
 /** The variant attention() uses by default now: the first offered, unless it waits for promotion. */
 export function attentionVariant(rt: Runtime): AttentionVariant {
   const offered = attentionVariants(rt);
-  const costly = isPromoted(rt) ? [] : (COSTLY_TO_COMPILE[rt.adapter.architecture] ?? []);
+  const costly = isPromoted(rt) ? [] : (tierRule(rt)?.costly ?? []);
   return offered.find((v) => !costly.includes(v)) ?? offered[0];
 }
 

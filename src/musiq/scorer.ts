@@ -10,6 +10,7 @@ import type { RgbImage } from '../image/rgb-image.ts';
 import { preprocess } from './preprocess.ts';
 import { MusiqModel, type WeightPrecision } from './model.ts';
 import { tuneMatmul } from '../kernels/matmul.ts';
+import { promoteAfter } from '../kernels/attention.ts';
 import { isPromoted, promote, recallPromotion, rememberPromotion } from '../kernels/tiers.ts';
 import { compileAhead, compilePromotedAhead, rememberCompiled } from './compile-ahead.ts';
 import type { FilePrecision } from './quantize.ts';
@@ -94,13 +95,6 @@ export function scoreFromHead(logits: ArrayLike<number>, probabilities?: ArrayLi
   return NaN;
 }
 
-/**
- * Images after which a scorer moves to the kernels that run fastest but compile slowest (tiers.ts;
- * ~25 s of compile on lavapipe, once per machine: on a second device while the scorer goes on, or
- * where there is none, a stall of the next image).
- */
-export const PROMOTE_AFTER = 32;
-
 export async function createScorerFrom(
   runtime: Runtime,
   source: ByteSource,
@@ -143,14 +137,15 @@ export async function createScorerFrom(
       const t1 = performance.now();
       const input = preprocess(rgb);
       const t2 = performance.now();
-      // A run this long pays for compiling the fastest-running kernels (tiers.ts), on a second
-      // device where it can (compile-ahead.ts), switching between two images once they are ready.
+      // A run this long pays for compiling the fastest-running kernels (tiers.ts; how long:
+      // promoteAfter), on a second device where it can (compile-ahead.ts), switching between two
+      // images once they are ready; where there is none, this image waits for the compile.
       if (promotionReady && !isPromoted(runtime)) {
         promote(runtime);
         await rememberPromotion(runtime, tuneCache);
       }
       let promoting = false;
-      if (++scored === PROMOTE_AFTER && !isPromoted(runtime)) {
+      if (++scored === promoteAfter(runtime) && !isPromoted(runtime)) {
         const ahead = compilePromotedAhead(runtime, newRuntime, ckpt.dims);
         if (ahead) void ahead.then(() => (promotionReady = true));
         else promote(runtime);

@@ -8,9 +8,8 @@ import { gpu, newRuntime } from '../gpu.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
 import type { Dispatch } from '../../src/runtime/runtime.ts';
 import type { TuneCache } from '../../src/kernels/tune.ts';
-import { attention, attentionVariant, attentionVariants, prepareAttention } from '../../src/kernels/attention.ts';
+import { attention, attentionVariant, attentionVariants, prepareAttention, promoteAfter } from '../../src/kernels/attention.ts';
 import { demote, isPromoted } from '../../src/kernels/tiers.ts';
-import { PROMOTE_AFTER } from '../../src/musiq/scorer.ts';
 import { compileAhead, compilePromotedAhead, compileWhileLoading, rememberCompiled } from '../../src/musiq/compile-ahead.ts';
 import { openCheckpoint } from '../../src/musiq/checkpoint.ts';
 import { MusiqModel } from '../../src/musiq/model.ts';
@@ -143,7 +142,7 @@ test('lavapipe: the fast-running tier is compiled on a second device, without pr
   assert.is(compilePromotedAhead(rt, undefined, dims), undefined, 'no second device: promote at once');
 });
 
-test(`lavapipe: a scorer switches to the fast-running tier between two images, once the second device compiled it (after ${PROMOTE_AFTER} images)`, async () => {
+test('lavapipe: a scorer switches to the fast-running tier between two images, once the second device compiled it (after promoteAfter() images)', async () => {
   const rt = await lavapipe();
   if (!rt) return;
   const bytes = writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1, seed: 5 });
@@ -152,7 +151,7 @@ test(`lavapipe: a scorer switches to the fast-running tier between two images, o
   const scorer = await openScorer({ checkpoint: 'tiny.npz' }, { source: async () => bytesSource('tiny.npz', bytes), downloads: () => false, newRuntime: factory, tuneCache: cache });
   try {
     const img = syntheticImage(32, 32);
-    for (let i = 0; i < PROMOTE_AFTER; i++) await scorer.score(img);
+    for (let i = 0; i < promoteAfter(rt); i++) await scorer.score(img);
     // made[0]: the scorer's own device; made[1]: compile-ahead's helper; made[2]: the promotion's.
     assert.is(made.length, 3, 'a second device was started for the promotion');
     assert.not.ok(isPromoted(rt), 'not promoted while it compiles');
