@@ -13,7 +13,8 @@ export interface GroupTime {
 
 /** The multiply-adds (×2) a dispatch performs, read from the label its kernel's launcher writes. */
 export function labelFlop(label: string): number | null {
-  let m = /^matmul_\w+ (\d+)×(\d+)×(\d+)$/.exec(label);
+  // A part of a K split over dispatches (matmul.ts) says its own K, then the whole one.
+  let m = /^matmul_\w+ (\d+)×(\d+)×(\d+)(?: of K \d+)?$/.exec(label);
   if (m) return 2 * +m[1] * +m[2] * +m[3];
   // q·k and p·v: 2 multiply-adds per (query, key, head, dim); the softmax is not counted.
   m = /^attention\/\w+ (\d+)×(\d+)×(\d+)×(\d+)$/.exec(label); // queries × keys × heads × head dim
@@ -41,8 +42,8 @@ export function groupTimings(timings: readonly KernelTiming[]): GroupTime[] {
   };
   for (const t of timings) {
     add(groupOf(t.label), t);
-    const mm = /^matmul_\w+ \d+×(\d+)×(\d+)$/.exec(t.label);
-    if (mm) add(`  matmul K×N ${mm[1]}×${mm[2]}`, t);
+    const mm = /^matmul_\w+ \d+×(\d+)×(\d+)(?: of K (\d+))?$/.exec(t.label);
+    if (mm) add(`  matmul K×N ${mm[3] ?? mm[1]}×${mm[2]}`, t);
   }
   // Groups by time; the per-shape rows (all matmul variants together) under the slowest matmul.
   const top = [...groups.values()].filter((g) => !g.group.startsWith(' ')).sort((a, b) => b.ms - a.ms);

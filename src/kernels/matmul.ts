@@ -181,16 +181,40 @@ export function matmul(rt: Runtime, x: Tensor, w: Tensor, opts: MatmulOptions = 
   const flags = (opts.bias ? BIAS : 0) | (opts.gelu ? GELU : 0) | (opts.residual ? (residualInY ? RESIDUAL_IN_Y : RESIDUAL) : 0);
   if (M === 0 || N === 0) return out;
   const v = VARIANTS[variant];
-  rt.dispatch({
-    kernel: v.kernel,
-    includes: halfW ? HALF_W : undefined,
-    uniforms: uniforms([M, N, K, flags]),
-    // Absent operands are bound to x, which the kernel then never reads (flags say so).
-    buffers: [x, w, opts.bias ?? x, opts.residual && !residualInY ? opts.residual : x, out],
-    workgroups: v.workgroups(M, N),
-    label: `matmul_${variant}${halfW ? '_w16' : ''} ${M}×${K}×${N}`,
+  const parts = kParts(rt, variant, K, flags);
+  parts.forEach(([k0, k1], i) => {
+    rt.dispatch({
+      kernel: v.kernel,
+      includes: halfW ? HALF_W : undefined,
+      // A part after the first adds its sum to Y (bias and residual are in it already).
+      uniforms: uniforms([M, N, K, i === 0 ? flags : RESIDUAL_IN_Y, k0, k1]),
+      // Absent operands are bound to x, which the kernel then never reads (flags say so).
+      buffers: [x, w, opts.bias ?? x, opts.residual && !residualInY ? opts.residual : x, out],
+      workgroups: v.workgroups(M, N),
+      // The part's own K first: bench/profile-groups.ts counts flop from M×K×N.
+      label: `matmul_${variant}${halfW ? '_w16' : ''} ${M}×${k1 - k0}×${N}${parts.length > 1 ? ` of K ${K}` : ''}`,
+    });
   });
   return out;
+}
+
+/**
+ * The longest K one dispatch of a subgroup kernel sums on a CPU adapter. Each row tile of the
+ * output reads all of W, so with K = 16384 (the embedding: a 25 MB W) every one of its 29 row
+ * tiles fetched W from memory again; a 4096-row slice of W (6 MB) stays in the last-level cache
+ * between them. lavapipe, 918×K×384, alternating: K = 4096 ran 51-57 GFLOP/s with X rows 16384
+ * apart as with 4096, K = 16384 at once 32-44 GFLOP/s.
+ */
+const K_PART = 4096;
+
+/** [kBegin, kEnd) of each dispatch: K split into K_PART-long parts where that was measured to pay. */
+function kParts(rt: Runtime, variant: MatmulVariant, K: number, flags: number): [number, number][] {
+  const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
+  // GELU applies to the whole sum, so a GELU epilogue cannot be split.
+  if (!cpu || !variant.startsWith('subgroup') || K <= K_PART || (flags & GELU) !== 0) return [[0, K]];
+  const parts: [number, number][] = [];
+  for (let k = 0; k < K; k += K_PART) parts.push([k, Math.min(K, k + K_PART)]);
+  return parts;
 }
 
 export interface TuneMatmulOptions {

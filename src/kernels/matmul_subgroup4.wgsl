@@ -74,7 +74,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   var d20 = vec4f(0); var d21 = vec4f(0); var d22 = vec4f(0); var d23 = vec4f(0);
   var d24 = vec4f(0); var d25 = vec4f(0); var d26 = vec4f(0); var d27 = vec4f(0);
   var d28 = vec4f(0); var d29 = vec4f(0); var d30 = vec4f(0); var d31 = vec4f(0);
-  for (var k = 0u; k < k4; k++) {
+  for (var k = p.kBegin / 4u; k < p.kEnd / 4u; k++) {
     let wa = w4Block(k, ca);
     let wb = w4Block(k, cb);
     let wc = w4Block(k, cc);

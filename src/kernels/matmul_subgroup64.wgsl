@@ -66,7 +66,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   var b52 = vec4f(0); var b53 = vec4f(0); var b54 = vec4f(0); var b55 = vec4f(0);
   var b56 = vec4f(0); var b57 = vec4f(0); var b58 = vec4f(0); var b59 = vec4f(0);
   var b60 = vec4f(0); var b61 = vec4f(0); var b62 = vec4f(0); var b63 = vec4f(0);
-  for (var k = 0u; k < k4; k++) {
+  for (var k = p.kBegin / 4u; k < p.kEnd / 4u; k++) {
     let wa = w4Block(k, ca);
     let wb = w4Block(k, cb);
     let v0 = x[x0 + k];

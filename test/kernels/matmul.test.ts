@@ -172,6 +172,39 @@ test('matmul residual may be the output itself (in-place x += x·W)', async () =
   }
 });
 
+test('a long K is summed over several dispatches on CPU adapters; bias and residual are added once', async () => {
+  const rt = await gpu();
+  const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
+  // 4100: a second part 4 long; 8200 with the residual in the output itself; GELU is never split.
+  const cases: [number, number, number, Epilogue, boolean][] = [
+    [37, 4100, 12, { bias: true }, false],
+    [9, 8200, 8, { bias: true, residual: true }, false],
+    [9, 8200, 8, { residual: true }, true],
+    [5, 4104, 8, { bias: true, gelu: true }, false],
+  ];
+  for (const [M, K, N, e, inPlace] of cases) {
+    const c = makeCase(M, K, N, M + K + N);
+    const exp = expected(c, e);
+    for (const variant of matmulVariantsFor(rt, M, K, N)) {
+      const x = rt.upload(c.x, [M, K]), w = rt.upload(c.w, [K, N]), b = rt.upload(c.bias), r = rt.upload(c.residual, [M, N]);
+      const labels: string[] = [];
+      const dispatch = rt.dispatch.bind(rt);
+      rt.dispatch = (d) => (labels.push(d.label ?? d.kernel), dispatch(d));
+      let y: Tensor<'f32'>;
+      try {
+        y = matmul(rt, x, w, { bias: e.bias ? b : undefined, gelu: e.gelu, residual: e.residual ? r : undefined, out: inPlace ? r : undefined, variant });
+      } finally {
+        rt.dispatch = dispatch;
+      }
+      const ratio = errorRatio(exp, await rt.read(y));
+      assert.ok(ratio <= 1, `${variant} ${M}×${K}×${N}: error is ${ratio.toFixed(2)}× the tolerance`);
+      const split = cpu && variant.startsWith('subgroup') && !e.gelu;
+      assert.is(labels.length, split ? Math.ceil(K / 4096) : 1, `${variant} ${M}×${K}×${N}: ${labels.join('; ')}`);
+      for (const t of new Set([x, w, b, r, y])) t.dispose();
+    }
+  }
+});
+
 test('matmul GELU of ±1e4 and ±1e20 is finite and exact (no tanh overflow NaN)', async () => {
   const rt = await gpu();
   const xs = [1e4, -1e4, 1e20, -1e20, 0, 3];

@@ -24,21 +24,30 @@ test('matmul, attention and conv2d labels give their flop counts', async () => {
     await rt.sync();
     const flop = (await rt.timings()).map((t) => labelFlop(t.label));
     assert.equal(flop, [2 * M * K * N, 2 * 2 * T * T * H * Dh, 2 * 2 * 1 * T * H * Dh, 2 * (2 * 3 * 2) * 3 * 3 * 4 * 8]);
+    // A K long enough to be split over dispatches on a CPU adapter: the parts' flop add up.
+    const long = 8200;
+    matmul(rt, rt.zeros([M, long]), rt.zeros([long, N]));
+    await rt.sync();
+    const parts = (await rt.timings()).map((t) => labelFlop(t.label));
+    assert.is(parts.reduce((a: number, b) => a + (b ?? NaN), 0), 2 * M * long * N, `${parts.length} dispatches`);
   } finally {
     rt.destroy();
   }
 });
 
-test('groupTimings sums per kernel, splits matmul by K×N, and has no rate for an unknown label', () => {
+test('groupTimings sums per kernel, splits matmul by K×N (a split K under its whole K), and has no rate for an unknown label', () => {
   const rows = groupTimings([
     { label: 'matmul_subgroup 10×384×1152', ms: 2 },
     { label: 'matmul_subgroup 20×384×1152', ms: 3 },
     { label: 'matmul_blocked 10×1152×384', ms: 1 },
     { label: 'layernorm', ms: 4 },
+    { label: 'matmul_subgroup 10×4096×384 of K 8192', ms: 1 },
+    { label: 'matmul_subgroup 10×4096×384 of K 8192', ms: 1 },
   ]);
   assert.equal(rows, [
-    { group: 'matmul_subgroup', ms: 5, dispatches: 2, flop: 2 * 30 * 384 * 1152 },
+    { group: 'matmul_subgroup', ms: 7, dispatches: 4, flop: 2 * 30 * 384 * 1152 + 2 * 10 * 8192 * 384 },
     { group: '  matmul K×N 384×1152', ms: 5, dispatches: 2, flop: 2 * 30 * 384 * 1152 },
+    { group: '  matmul K×N 8192×384', ms: 2, dispatches: 2, flop: 2 * 10 * 8192 * 384 },
     { group: '  matmul K×N 1152×384', ms: 1, dispatches: 1, flop: 2 * 10 * 1152 * 384 },
     { group: 'layernorm', ms: 4, dispatches: 1, flop: null },
     { group: 'matmul_blocked', ms: 1, dispatches: 1, flop: 2 * 10 * 1152 * 384 },

@@ -4,7 +4,9 @@
 // lib/matmul_epilogue.
 #include "lib/matmul_epilogue"
 
-struct Params { M: u32, N: u32, K: u32, flags: u32 }
+// K is X's row length; a dispatch sums k in [kBegin, kEnd) only (matmul.ts splits a long K over
+// several dispatches, each adding to Y).
+struct Params { M: u32, N: u32, K: u32, flags: u32, kBegin: u32, kEnd: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4f>;
