@@ -159,6 +159,21 @@ for (const [M, K, N] of [[19, 40, 72], [6, 7, 9]] as const) {
   });
 }
 
+test('every epilogue (bias, GELU, residual, each combination) matches float64 in every variant', async () => {
+  const rt = await gpu();
+  // 45 rows: a partial 32-row tile; 9 vec4 columns: a tile whose second column is past N.
+  const [M, K, N] = [45, 20, 36];
+  const c = makeCase(M, K, N, 11);
+  for (const bias of [false, true]) for (const gelu of [false, true]) for (const residual of [false, true]) {
+    const e: Epilogue = { bias, gelu, residual };
+    const exp = expected(c, e);
+    for (const variant of matmulVariantsFor(rt, M, K, N)) {
+      const ratio = errorRatio(exp, await runGpu(rt, c, e, variant));
+      assert.ok(ratio <= 1, `${variant} ${JSON.stringify(e)}: error is ${ratio.toFixed(2)}× the tolerance`);
+    }
+  }
+});
+
 test('matmul residual may be the output itself (in-place x += x·W)', async () => {
   const rt = await gpu();
   const c = makeCase(21, 32, 48, 5);
