@@ -31,35 +31,25 @@ fn w4Block(k: u32, c: u32) -> mat4x4f {
   return mat4x4f(w4At(r + c), w4At(r + n4 + c), w4At(r + 2u * n4 + c), w4At(r + 3u * n4 + c));
 }
 
-// The tile stores below loop over rows with a bound the compiler cannot unroll (a runtime value):
-// 64 unrolled epilogues of per-lane loads and stores made lavapipe take several times longer to
-// compile. The flags are tested once per tile, not per store, and the bias loaded once per column:
-// the common epilogues (bias or none, + GELU, + a residual buffer) get loops of their own, the rest
-// store(). On SwiftShader store() per output cost as much as the k loop at K = 64 (58,752×64×256:
-// 345-358 ms, 205-219 with no stores at all); with these loops 256-283 ms (flags 0 and bias), and
-// 919×384×1152 with bias 83-84 ms against 92-99, with GELU 85-90 against 90-91.
+// The stores loop over rows, not written out: 64 written-out epilogues of per-lane loads and
+// stores made lavapipe take several times longer to compile.
 
-// One vec4 column's accumulators, rows m0 on.
+// One vec4 column's accumulators, rows m0 on: store() per output. storeTile's loops of their own
+// per epilogue made lavapipe's LLVM unroll them (the first dispatch of matmul_subgroup, fresh
+// Mesa cache: 4.4-4.8 s against 0.42-0.46) and ran no faster there.
 fn storeColumn(m0: u32, col: u32, a: array<vec4f, ROWS>) {
-  let n4 = p.N / 4u;
-  if (col >= n4) { return; }
-  var ba = vec4f(0.0);
-  if ((p.flags & MM_BIAS) != 0u) { ba = bias[col]; }
-  let rows = min(ROWS, p.M - m0);
-  let rest = p.flags & ~MM_BIAS;
-  var i = m0 * n4 + col;
-  if (rest == 0u) {
-    for (var r = 0u; r < rows; r++) { y[i] = a[r] + ba; i += n4; }
-  } else if (rest == MM_GELU) {
-    for (var r = 0u; r < rows; r++) { y[i] = gelu4(a[r] + ba); i += n4; }
-  } else if (rest == MM_RESIDUAL) {
-    for (var r = 0u; r < rows; r++) { y[i] = a[r] + ba + res[i]; i += n4; }
-  } else {
-    for (var r = 0u; r < rows; r++) { store(m0 + r, col, a[r]); }
-  }
+  if (col >= p.N / 4u) { return; }
+  for (var r = 0u; r < min(ROWS, p.M - m0); r++) { store(m0 + r, col, a[r]); }
 }
 
-// A tile's accumulators for vec4 columns col (a) and col + 1 (b), rows m0 on.
+// A tile's accumulators for vec4 columns col (a) and col + 1 (b), rows m0 on. The flags are tested
+// once per tile, not per store, and the bias is loaded once per column: the common epilogues (bias
+// or none, + GELU, + a residual buffer) get loops of their own, the rest store(). SwiftShader ran
+// every per-store flag test and bias load, taken or not, which cost as much as the k loop at K = 64
+// (58,752×64×256: 345-358 ms, 205-219 with no stores at all); with these loops 256-283 ms (flags 0
+// and bias), 919×384×1152 with bias 83-84 ms against 92-99, with GELU 85-90 against 90-91. The
+// pipeline takes longer to compile (SwiftShader 0.92-0.97 s against 0.64-0.69; lavapipe at 4
+// lanes 2.3 s against 1.7), once, against ~0.5 s saved on every 1024×768 image on SwiftShader.
 fn storeTile(m0: u32, col: u32, a: array<vec4f, ROWS>, b: array<vec4f, ROWS>) {
   let n4 = p.N / 4u;
   if (col >= n4) { return; }
