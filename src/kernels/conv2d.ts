@@ -1,6 +1,7 @@
 // Benchmarked by `musiq bench` (src/bench/cases.ts) on the stem's two convolutions.
 import { grid, uniforms } from '../runtime/uniforms.ts';
 import type { Runtime } from '../runtime/runtime.ts';
+import { isCpuAdapter } from '../runtime/device.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
 
@@ -52,7 +53,7 @@ export const CONV2D_SUBGROUP_TILES = {
  * kernel with 64-invocation workgroups.
  */
 export function conv2dVariant(rt: Runtime): Conv2dVariant {
-  const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
+  const cpu = isCpuAdapter(rt.adapter);
   if (!cpu) return 'blocked';
   return subgroupProblem(rt, 8) === undefined ? 'subgroup' : subgroupProblem(rt, 4) === undefined ? 'subgroup4' : 'blocked';
 }

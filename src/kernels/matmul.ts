@@ -5,6 +5,7 @@
 // default before tuning.
 import { grid, uniforms } from '../runtime/uniforms.ts';
 import type { Runtime } from '../runtime/runtime.ts';
+import { isCpuAdapter } from '../runtime/device.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
 import { adapterKey, medianWallMs, type TuneCache } from './tune.ts';
@@ -83,7 +84,7 @@ const tuned = new Map<string, MatmulVariant>();
  * so the load-saving kernels win there; GPUs want workgroup-memory tiles.
  */
 function defaultVariant(rt: Runtime): MatmulVariant {
-  const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
+  const cpu = isCpuAdapter(rt.adapter);
   if (!cpu) return 'tiled';
   return subgroupProblem(rt) === undefined ? 'subgroup' : subgroupProblem(rt, 4) === undefined ? 'subgroup4' : 'blocked';
 }
@@ -117,7 +118,7 @@ function wantsTile64(cpu: boolean, K: number): boolean {
 /** The variant matmul() uses for this shape now: the tuned or default one, else one that can run it. */
 export function matmulVariant(rt: Runtime, M: number, K: number, N: number): MatmulVariant {
   const preferred = tuned.get(adapterKey(rt)) ?? defaultVariant(rt);
-  const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
+  const cpu = isCpuAdapter(rt.adapter);
   const tile64: MatmulVariant[] = preferred === 'subgroup' && wantsTile64(cpu, K) ? ['subgroup64'] : [];
   // Fallbacks for shapes the preferred kernel cannot take (e.g. a 1- or 10-class head: N % 4 ≠ 0).
   // A tiny output on a CPU adapter gets the naive kernel: it compiles in 0.08 CPU-s against
@@ -210,7 +211,7 @@ const K_PART = 4096;
 
 /** [kBegin, kEnd) of each dispatch: K split into K_PART-long parts where that was measured to pay. */
 function kParts(rt: Runtime, variant: MatmulVariant, K: number, flags: number): [number, number][] {
-  const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
+  const cpu = isCpuAdapter(rt.adapter);
   // GELU applies to the whole sum, so a GELU epilogue cannot be split.
   if (!cpu || !variant.startsWith('subgroup') || K <= K_PART || (flags & GELU) !== 0) return [[0, K]];
   const parts: [number, number][] = [];

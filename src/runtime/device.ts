@@ -11,6 +11,11 @@ export interface AdapterDescription {
   features: string[];
 }
 
+/** A CPU adapter: lavapipe under Dawn (architecture 'software'), or any fallback adapter (SwiftShader, wgpu's lavapipe). */
+export function isCpuAdapter(a: AdapterDescription): boolean {
+  return a.architecture === 'software' || a.isFallback;
+}
+
 export interface DeviceHandle {
   device: GPUDevice;
   adapter: AdapterDescription;
