@@ -14,8 +14,8 @@
 // adapter other than the scorer's, or a runtime the caller made (open-scorer.ts passes no factory
 // then: a second device made with defaults would ignore how the caller set up theirs).
 // SwiftShader gets compileWhileLoading() instead: the same kernel, on the scorer's own device,
-// before the checkpoint is downloaded, after the stem's kernels: SwiftShader compiles one
-// pipeline at a time, and a first image's stem queued behind the attention compile waited for it
+// before the checkpoint is downloaded (given as bytes: once uploaded), after the stem's kernels:
+// SwiftShader compiles one pipeline at a time, and a first image's stem queued behind the attention compile waited for it
 // (headless Chromium, localhost: first image 15.7-16.8 s, stem+embedding 9.0-9.6 s; with the stem
 // compiled first 13.4-13.7 s and 6.9-7.3 s; the second image 11 s either way).
 import type { Runtime } from '../runtime/runtime.ts';
@@ -72,6 +72,13 @@ export function compilePromotedAhead(runtime: Runtime, newRuntime: (() => Promis
  * 24.9, 25.5, 22.8, 20.3 s against 24.3, 22.7, 21.6, 21.2 s, about 1 s more, within the noise.
  * The stem's kernels are compiled first (a stem run on one zero patch, synchronously), since the
  * stem runs before the encoder and SwiftShader compiles one pipeline after another (header).
+ * A checkpoint given as bytes, a Blob or a file (the demo's, from Cache Storage) has no download
+ * to hide the compile in: the scorer starts it once the weights are uploaded, so that it runs
+ * while the caller picks an image, or beside the first image's stem. `bench:browser --bytes`
+ * (1024×768, alternating with the code before, which compiled at first use): the first image
+ * 17.3 and 19.1 s against 22.2 and 22.1; after 10 s idle (`--idle 10`) 11.8 and 12.0 s against
+ * 18.5 and 20.5 (the second image 10.2-12.5 s throughout). Node on SwiftShader's ICD, a file:
+ * load + first image 16.6 and 17.7 s against 17.7 and 19.9.
  * Resolves when the pipeline is compiled, or the compile failed (attention() then compiles it
  * itself and reports the error); undefined on other adapters.
  */

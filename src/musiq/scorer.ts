@@ -12,7 +12,7 @@ import { MusiqModel, type WeightPrecision } from './model.ts';
 import { tuneMatmul } from '../kernels/matmul.ts';
 import { promoteAfter } from '../kernels/attention.ts';
 import { isPromoted, promote, recallPromotion, rememberPromotion } from '../kernels/tiers.ts';
-import { compileAhead, compilePromotedAhead, rememberCompiled } from './compile-ahead.ts';
+import { compileAhead, compilePromotedAhead, compileWhileLoading, rememberCompiled } from './compile-ahead.ts';
 import type { FilePrecision } from './quantize.ts';
 import type { TuneCache } from '../kernels/tune.ts';
 
@@ -125,6 +125,9 @@ export async function createScorerFrom(
   } finally {
     await source.close?.();
   }
+  // SwiftShader given the checkpoint as bytes (no download to compile during): compile now, while
+  // the caller has not yet asked for an image (compile-ahead.ts).
+  compiled ??= compileWhileLoading(runtime);
   return {
     variant: ckpt.variant,
     dims: ckpt.dims,

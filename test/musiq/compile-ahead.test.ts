@@ -237,7 +237,7 @@ test('compileWhileLoading: SwiftShader runs the stem on a zero patch, then prepa
   }
 });
 
-test('openScorer: a download makes the device and starts that compile first; a file is read first, and a failed read leaves no device', async () => {
+test('openScorer: a download makes the device and starts that compile first; a file is read first and compiles once its weights are up; a failed read leaves no device', async () => {
   const bytes = writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1, seed: 5 });
   const events: string[] = [];
   const made: Runtime[] = [];
@@ -268,8 +268,10 @@ test('openScorer: a download makes the device and starts that compile first; a f
   assert.equal(events, ['prepare', 'destroy'], 'the device made for the failed download is destroyed');
   events.length = 0;
   const file = { ...platform, downloads: () => false };
-  (await openScorer({ checkpoint: 'tiny.npz' }, file)).dispose();
-  assert.equal(events, ['source', 'destroy'], 'a file: read before the device is made, nothing compiled ahead');
+  const uploaded = ({ done, total }: { done: number; total: number }) => done === total && events.push('uploaded');
+  (await openScorer({ checkpoint: 'tiny.npz', onProgress: uploaded }, file)).dispose();
+  // No download to compile during: the compile starts when createScorer returns, before any image.
+  assert.equal(events, ['source', 'uploaded', 'prepare', 'destroy'], 'a file: read before the device is made, compiled after the upload');
   await openScorer({ checkpoint: 'tiny.npz' }, { ...file, source: () => Promise.reject(new Error('tiny.npz: no such file')) }).catch(() => undefined);
   assert.is(made.length, 3, 'no device made for a file that cannot be read');
 });
