@@ -20,6 +20,12 @@ enable subgroups;
 // are exact) and are never stored.
 // Measured at T = 919 (bench/kernels/attention.ts): SwiftShader 5.5-6 GFLOP/s (tiled 0.5; 1 query
 // per invocation 1.8, 4 queries 4.5, 16 queries 6.4 but 13 s to compile; the looped twin 2.1).
+// SwiftShader's compile (4-6 s, the longest of a first image) grows faster than the kernel: 2, 4
+// and 8 rows took 0.8, 2.0 and 5.0 s. Most of it goes to the queries, 512 values live across the
+// whole key loop: without the 15 written-out logit steps it took 1.5 s, without the 15 output
+// steps 4.3. Made loop-carried (a never-taken branch that writes them), they compiled in 3.8-4.4 s
+// against 5.2-6.2, but a layer ran 182-184 ms against 151: the loop-carried state costs masked
+// stores every step. Kept as it is.
 #include "lib/attention_rows"
 #include "lib/attention_rows8"
 
