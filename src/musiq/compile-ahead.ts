@@ -15,9 +15,10 @@
 // then: a second device made with defaults would ignore how the caller set up theirs).
 // SwiftShader gets compileWhileLoading() instead: the same kernel, on the scorer's own device,
 // before the checkpoint is downloaded (given as bytes: once uploaded), after the stem's kernels:
-// SwiftShader compiles one pipeline at a time, and a first image's stem queued behind the attention compile waited for it
-// (headless Chromium, localhost: first image 15.7-16.8 s, stem+embedding 9.0-9.6 s; with the stem
-// compiled first 13.4-13.7 s and 6.9-7.3 s; the second image 11 s either way).
+// SwiftShader compiles one pipeline at a time, and a first image's stem queued behind the
+// attention compile waited for it (headless Chromium, localhost: first image 15.7-16.8 s,
+// stem+embedding 9.0-9.6 s; with the stem compiled first 13.4-13.7 s and 6.9-7.3 s; the second
+// image 11 s either way).
 import type { Runtime } from '../runtime/runtime.ts';
 import { adapterKey, type TuneCache } from '../kernels/tune.ts';
 import { attention, attentionVariant, prepareAttention, type AttentionVariant } from '../kernels/attention.ts';
