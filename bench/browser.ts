@@ -143,7 +143,7 @@ log(`adapter: ${result.adapter}; checkpoint ${bytes ? 'given as bytes' : 'fetche
 const rows = (result.images ?? []).map((r) => {
   const t = r.timings;
   log(`${width}x${height} ${r.image} image: ${r.seconds.toFixed(2)} s (${r.tokens} tokens; decode ${t.decode.toFixed(0)} ms [pixels given], preprocess ${t.preprocess.toFixed(0)} ms, stem+embedding ${(t.stem / 1000).toFixed(2)} s, encoder+head ${(t.encoder / 1000).toFixed(2)} s)`);
-  return { size: `${width}x${height}`, image: r.image, seconds: r.seconds, tokens: r.tokens, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, total: t.total / 1000, adapter: result.adapter, loadSeconds: result.loadSeconds };
+  return { size: `${width}x${height}`, image: r.image, seconds: r.seconds, tokens: r.tokens, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, total: t.total / 1000, adapter: result.adapter, loadSeconds: result.loadSeconds, checkpoint: bytes ? 'bytes' : 'url', mbps: mbps ?? null, idleSeconds: idle ?? 0 };
 });
 if (rows.length === 2 && result.loadSeconds !== undefined) {
   log(`first/second image: ${(rows[0].seconds / rows[1].seconds).toFixed(2)}x; checkpoint load + first image: ${(result.loadSeconds + rows[0].seconds).toFixed(1)} s`);
