@@ -31,9 +31,8 @@ fn w4Block(k: u32, c: u32) -> mat4x4f {
   return mat4x4f(w4At(r + c), w4At(r + n4 + c), w4At(r + 2u * n4 + c), w4At(r + 3u * n4 + c));
 }
 
-// The stores loop over rows, not written out: 64 written-out epilogues of per-lane loads and
-// stores made lavapipe take several times longer to compile.
-
+// Both store functions loop over rows rather than being written out: 64 written-out epilogues of
+// per-lane loads and stores made lavapipe take several times longer to compile.
 // One vec4 column's accumulators, rows m0 on: store() per output. storeTile's loops of their own
 // per epilogue made lavapipe's LLVM unroll them (the first dispatch of matmul_subgroup, fresh
 // Mesa cache: 4.4-4.8 s against 0.42-0.46) and ran no faster there.
