@@ -9,6 +9,8 @@
 // 2-core CI host PyTorch is bimodal per process (2.5-2.9 s in some, 4.1-5.2 s in others, also
 // with no other process running and pinned to either core), and the slow processes flatter a
 // ratio of medians; the fastest run is the PyTorch a user would get on a good day.
+// --torch-device cuda (with --vs-torch): PyTorch on the NVIDIA GPU instead of the CPU (float32,
+// TF32 off), for a machine where our engine runs on that GPU too.
 // --vs-spin: also times runs with Dawn's own event polling (a setImmediate loop that keeps a core
 // busy while the GPU works; src/runtime/gpu.node.ts paces it), interleaved with the paced runs,
 // and prints the ratio of the medians.
@@ -34,21 +36,29 @@ const reps = Number(args[args.indexOf('--reps') + 1]) || 2;
 const vsTorch = args.includes('--vs-torch');
 const rounds = vsTorch ? Number(args[args.indexOf('--rounds') + 1]) || 1 : 1;
 const vsSpin = args.includes('--vs-spin');
+const torchDevice = args.includes('--torch-device') ? args[args.indexOf('--torch-device') + 1] : 'cpu';
 const python = process.env.MUSIQ_TORCH_PYTHON ?? 'python3';
 const log = (s: string) => (json ? console.error(s) : console.log(s));
 
+
+/** Seconds as a reader wants them: milliseconds below one second (a real GPU's times). */
+const fmt = (s: number) => (s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(2)} s`);
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b), h = Math.floor(s.length / 2);
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 };
 
+let torchDeviceName = `CPU, ${availableParallelism()} threads`;
+
 /** Seconds per forward pass of PyTorch on `tokens` patches, one per rep (after a warm-up). */
 function torchSeconds(tokens: number): number[] {
   const script = fileURLToPath(new URL('./torch_musiq.py', import.meta.url));
   try {
-    const out = execFileSync(python, [script, '--tokens', String(tokens), '--reps', String(reps), '--threads', String(availableParallelism())], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return (JSON.parse(out.trim().split('\n').at(-1)!) as { seconds: number[] }).seconds;
+    const out = execFileSync(python, [script, '--tokens', String(tokens), '--reps', String(reps), '--threads', String(availableParallelism()), '--device', torchDevice], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const result = JSON.parse(out.trim().split('\n').at(-1)!) as { seconds: number[]; device?: string };
+    if (torchDevice !== 'cpu') torchDeviceName = result.device ?? torchDevice;
+    return result.seconds;
   } catch (e) {
     const why = (e as { stderr?: string }).stderr?.trim().split('\n').at(-1) ?? String(e);
     console.error(`bench:model --vs-torch: ${python} ${script} failed: ${why}`);
@@ -91,14 +101,14 @@ for (const [w, h] of sizes) {
     const medianSeconds = median(runs.map((r) => r.timings.total)) / 1000;
     const row: Record<string, unknown> = { size: `${w}x${h}`, tokens: best.tokens, seconds: t.total / 1000, medianSeconds, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, peakGpuMiB: rt.memory.peak / 2 ** 20, allocatedGpuMiB: rt.memory.allocated / 2 ** 20, adapter: rt.adapterName };
     if (round === rounds) rows.push(row);
-    log(`${w}x${h}: ${best.tokens} tokens, ${(t.total / 1000).toFixed(3)} s/image best, ${medianSeconds.toFixed(3)} median of ${reps} (decode ${t.decode.toFixed(0)} ms [pixels given], preprocess ${t.preprocess.toFixed(0)} ms, stem+embedding ${t.stem.toFixed(0)} ms, encoder+head ${t.encoder.toFixed(0)} ms); peak GPU ${(rt.memory.peak / 2 ** 20).toFixed(0)} MiB live, ${(rt.memory.allocated / 2 ** 20).toFixed(0)} MiB allocated incl. pool`);
+    log(`${w}x${h}: ${best.tokens} tokens, ${fmt(t.total / 1000)}/image best, ${fmt(medianSeconds)} median of ${reps} (decode ${t.decode.toFixed(0)} ms [pixels given], preprocess ${t.preprocess.toFixed(0)} ms, stem+embedding ${t.stem.toFixed(0)} ms, encoder+head ${t.encoder.toFixed(0)} ms); peak GPU ${(rt.memory.peak / 2 ** 20).toFixed(0)} MiB live, ${(rt.memory.allocated / 2 ** 20).toFixed(0)} MiB allocated incl. pool`);
     if (vsTorch) {
       // Ours excludes preprocessing (PyTorch is given patches), so compare model time to model time.
       const ours = median(runs.map((r) => r.timings.total - r.timings.preprocess - r.timings.decode)) / 1000;
       const theirs = median(torch);
       const fastest = Math.min(...torch);
       Object.assign(row, { modelSeconds: ours, torchSeconds: theirs, ratio: ours / theirs, torchFastestSeconds: fastest, ratioToFastest: ours / fastest });
-      log(`  ${rounds > 1 ? `round ${round}: ` : ''}vs PyTorch (CPU, ${availableParallelism()} threads, runs before and after ours: ${torch.map((s) => s.toFixed(2)).join(', ')} s): model ${ours.toFixed(3)} s against ${theirs.toFixed(3)} s median = ${(ours / theirs).toFixed(2)}x PyTorch's time; ${(ours / fastest).toFixed(2)}x its fastest run`);
+      log(`  ${rounds > 1 ? `round ${round}: ` : ''}vs PyTorch (${torchDeviceName}, runs before and after ours: ${torch.map(fmt).join(', ')}): model ${fmt(ours)} against ${fmt(theirs)} median = ${(ours / theirs).toFixed(2)}x PyTorch's time; ${(ours / fastest).toFixed(2)}x its fastest run`);
       ratios.push(ours / theirs);
       fastestRatios.push(ours / fastest);
     }

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """The PyTorch side of `npm run bench:model -- --vs-torch`: MUSIQ's forward pass with random
 weights in the shapes of the full-size checkpoint (spec §3: the patch stem, the 16384→384
-embedding, 14 pre-LN encoder blocks, the head), on CPU, so bench/model.ts can print our time
-over PyTorch's measured in the same run on the same cores. Only the cost is meant to match:
+embedding, 14 pre-LN encoder blocks, the head), on CPU (or with --device cuda on an NVIDIA GPU,
+float32 with TF32 off, as our kernels compute), so bench/model.ts can print our time over
+PyTorch's measured in the same run on the same cores or the same GPU. Only the cost is meant to match:
 the weights are random and preprocessing is not run (bench/model.ts does not time it either).
 
 Needs PyTorch (Debian: `apt install python3-torch`, 1.13). Prints one JSON line:
-{"torch": version, "threads": n, "tokens": T, "seconds": [per run...]}.
+{"torch": version, "device": name, "threads": n, "tokens": T, "seconds": [per run...]}.
 """
 import argparse
 import json
@@ -19,9 +20,15 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--tokens", type=int, required=True, help="patches over all scales (CLS not counted)")
 ap.add_argument("--reps", type=int, default=3)
 ap.add_argument("--threads", type=int, default=0, help="0: torch's default")
+ap.add_argument("--device", default="cpu", help="cpu or cuda")
 args = ap.parse_args()
 if args.threads:
     torch.set_num_threads(args.threads)
+if args.device != "cpu":
+    # Our kernels are plain float32; TF32 would round the inputs of every product to 10 bits.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.set_default_device(args.device)  # PyTorch 2.0 and later; the CPU path runs on 1.13 too
 torch.manual_seed(0)
 
 HIDDEN, HEADS, MLP, LAYERS, W = 384, 6, 1152, 14, 64
@@ -78,12 +85,21 @@ def forward(patches):
     return F.linear(F.layer_norm(x[:1], (HIDDEN,), *norm, eps=1e-6), *head)
 
 
+
+
+def sync():
+    if args.device != "cpu":
+        torch.cuda.synchronize()
+
+
 patches = torch.rand(args.tokens, 3, 32, 32) * 2 - 1
 seconds = []
 with torch.inference_mode():
     forward(patches)  # warm-up
+    sync()
     for _ in range(args.reps):
         t0 = time.perf_counter()
-        forward(patches)
+        forward(patches).tolist()  # the score read back to the host, as ours is
         seconds.append(time.perf_counter() - t0)
-print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "tokens": args.tokens, "seconds": seconds}))
+name = "cpu" if args.device == "cpu" else torch.cuda.get_device_name()
+print(json.dumps({"torch": torch.__version__, "device": name, "threads": torch.get_num_threads(), "tokens": args.tokens, "seconds": seconds}))
