@@ -75,8 +75,8 @@ function isVariant(v: string): v is MatmulVariant {
   return (MATMUL_VARIANTS as readonly string[]).includes(v);
 }
 
-/** Bump when a kernel changes, so cached tuning results are measured again. */
-const TUNE_VERSION = 'matmul/4';
+/** Bump when a kernel or the way of timing changes, so cached tuning results are measured again. */
+const TUNE_VERSION = 'matmul/5';
 const tuned = new Map<string, MatmulVariant>();
 
 /**
@@ -222,7 +222,7 @@ function kParts(rt: Runtime, variant: MatmulVariant, K: number, flags: number): 
 export interface TuneMatmulOptions {
   /** Persistent store (fileTuneCache() in Node, localStorageTuneCache() in browsers). */
   cache?: TuneCache;
-  /** [M, K, N] to time; default a MUSIQ MLP shape with few tokens. */
+  /** [M, K, N] to time; default a MUSIQ MLP shape (few tokens on a CPU adapter, 1024 on a GPU). */
   shape?: readonly [number, number, number];
   /** Measure again even if a choice is remembered. */
   retune?: boolean;
@@ -236,7 +236,10 @@ export interface TuneMatmulOptions {
  */
 export async function tuneMatmul(rt: Runtime, options: TuneMatmulOptions = {}): Promise<MatmulVariant> {
   const key = `${TUNE_VERSION}|${adapterKey(rt)}`;
-  const [M, K, N] = options.shape ?? [128, 384, 1152];
+  // A GPU is timed on the encoder's own shape (128 rows do not keep it busy enough to rank kernels),
+  // in batches of runs that outlast the round trip; a CPU adapter's single run already does.
+  const cpu = isCpuAdapter(rt.adapter);
+  const [M, K, N] = options.shape ?? (cpu ? [128, 384, 1152] : [1024, 384, 1152]);
   if (!options.retune) {
     const known = tuned.get(adapterKey(rt)) ?? (await options.cache?.get(key));
     if (known !== undefined && isVariant(known) && VARIANTS[known].unsupported(rt, M, K, N) === undefined) {
@@ -259,7 +262,7 @@ export async function tuneMatmul(rt: Runtime, options: TuneMatmulOptions = {}): 
     // add a second or so to tuning on a CPU adapter. subgroup64 is not a choice of its own:
     // it is the subgroup kernel's 64-row tile where wantsTile64() says, refining that choice.
     for (const variant of matmulVariantsFor(rt, M, K, N).filter((v) => v !== 'naive' && v !== 'subgroup64')) {
-      const ms = await medianWallMs(rt, () => matmul(rt, x, w, { bias, out, variant }));
+      const ms = await medianWallMs(rt, () => matmul(rt, x, w, { bias, out, variant }), 3, cpu ? 0 : 10);
       if (!best || ms < best.ms) best = { variant, ms };
     }
   } finally {

@@ -37,20 +37,26 @@ export function localStorageTuneCache(prefix = 'musiq.tune:'): TuneCache | undef
 }
 
 /**
- * Median wall time in ms of `encode` (which only encodes dispatches) after one warm-up run that
- * also compiles the pipeline. Wall time around a sync, not timestamp queries: tuning must work
- * on runtimes that do not profile, and the variants' differences are far above the sync cost.
+ * Median wall time in ms of one `encode` (which only encodes dispatches), after one warm-up run
+ * that also compiles the pipeline. Wall time around a sync, not timestamp queries: tuning must
+ * work on runtimes that do not profile. Each sample batches as many runs as it takes to last
+ * `minSampleMs`, doubling from one: on a real GPU one run takes microseconds against a round
+ * trip of ~2 ms (Dawn on an H200), so single runs would time the round trip and pick at random.
  */
-export async function medianWallMs(rt: Runtime, encode: () => void, reps = 3): Promise<number> {
+export async function medianWallMs(rt: Runtime, encode: () => void, reps = 3, minSampleMs = 10): Promise<number> {
   encode();
   await rt.sync();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
+  const run = async (n: number) => {
     const t0 = performance.now();
-    encode();
+    for (let i = 0; i < n; i++) encode();
     await rt.sync();
-    times.push(performance.now() - t0);
-  }
+    return performance.now() - t0;
+  };
+  let n = 1;
+  let first = await run(n);
+  while (first < minSampleMs && n < 4096) first = await run((n *= 2));
+  const times = [first / n];
+  for (let i = 1; i < reps; i++) times.push((await run(n)) / n);
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
 }
