@@ -13,9 +13,11 @@ import { isPromoted } from './tiers.ts';
  * every head-dim loop written out, for SwiftShader (attention_unrolled.wgsl). 'looped': the same
  * with loops over the 8 queries, for lavapipe, whose compiler unrolls them (attention_looped.wgsl).
  * 'direct': the looped kernel without subgroups, each invocation loading the 4 keys itself, for
- * CPU adapters without subgroups (Deno's WebGPU on lavapipe; attention_direct.wgsl).
+ * CPU adapters without subgroups (Deno's WebGPU on lavapipe; attention_direct.wgsl). 'quad': tiled's
+ * layout with four lanes per query, each owning a quarter of the head dim, for GPUs with
+ * subgroups (attention_quad.wgsl).
  */
-export type AttentionVariant = 'tiled' | 'subgroup' | 'subgroup4' | 'unrolled' | 'looped' | 'direct';
+export type AttentionVariant = 'tiled' | 'subgroup' | 'subgroup4' | 'unrolled' | 'looped' | 'direct' | 'quad';
 
 export interface AttentionOptions {
   heads: number;
@@ -43,9 +45,9 @@ export interface AttentionOptions {
  * direct 66 against 68, unrolled on SwiftShader 139 against 142; T = 343 and 2000 no slower.
  * Never fewer than a subgroup's lanes (16 on lavapipe at LP_NATIVE_VECTOR_WIDTH=512).
  */
-const INVOCATIONS: Record<AttentionVariant, number> = { tiled: 64, subgroup: 64, subgroup4: 64, unrolled: 8, looped: 8, direct: 8 };
-const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2, unrolled: 8, looped: 8, direct: 8 };
-const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup', unrolled: 'attention_unrolled', looped: 'attention_looped', direct: 'attention_direct' };
+const INVOCATIONS: Record<AttentionVariant, number> = { tiled: 64, subgroup: 64, subgroup4: 64, unrolled: 8, looped: 8, direct: 8, quad: 128 };
+const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2, unrolled: 8, looped: 8, direct: 8, quad: 1 / 4 };
+const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup', unrolled: 'attention_unrolled', looped: 'attention_looped', direct: 'attention_direct', quad: 'attention_quad' };
 
 /** INVOCATIONS, widened to a whole subgroup for the 8-query kernels. */
 function invocations(rt: Runtime, variant: AttentionVariant): number {
@@ -69,8 +71,12 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
   // The subgroup kernel shuffles within groups of 8 (or 4) lanes, so every subgroup must hold whole groups.
   const min = rt.features.has('subgroups') ? (info?.subgroupMinSize ?? 0) : 0;
   const shuffled: AttentionVariant[] = [...(min >= 8 && min % 8 === 0 ? (['subgroup'] as const) : []), ...(min >= 4 && min % 4 === 0 ? (['subgroup4'] as const) : [])];
+  // The quad kernel's slots assume whole subgroups in its workgroups (of 128 invocations).
+  const max = (rt.device as { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo?.subgroupMaxSize ?? min;
+  const quad: AttentionVariant[] = min >= 4 && min % 4 === 0 && max <= INVOCATIONS.quad && INVOCATIONS.quad % max === 0 ? ['quad'] : [];
   // On GPUs the workgroup-memory layout is the textbook one (8 queries' registers per invocation
-  // would spill). Each CPU adapter gets its own 8-query kernel, T = 919 (`musiq bench`):
+  // would spill), with four lanes per query where subgroups allow: on an H200, T = 919, quad
+  // 0.23 ms a layer against tiled's 1.73 and the shuffle kernels' 3.4-3.7. Each CPU adapter gets its own 8-query kernel, T = 919 (`musiq bench`):
   // lavapipe (architecture 'software') the looped one, 36 GFLOP/s against the shuffle kernels'
   // 29 and tiled's 4; SwiftShader ('swiftshader', 4 lanes) the unrolled one, 8.5 against tiled's
   // 0.7, subgroup4's 0.3 and the looped kernel's 2.1 (interleaved, quiet host). Each is offered on its own adapter
@@ -80,9 +86,9 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
   // others, so the kernel tests run it on every CPU adapter.
   const arch = rt.adapter.architecture;
   const direct: AttentionVariant[] = arch === 'software' || arch === 'swiftshader' || rt.adapter.isFallback ? ['direct'] : [];
-  if (arch === 'software') return [...(min >= 4 ? (['looped'] as const) : []), ...shuffled, ...direct, 'tiled'];
-  if (arch === 'swiftshader') return [...(min >= 4 ? (['unrolled'] as const) : []), 'tiled', ...shuffled, ...direct];
-  return [...(min >= 4 ? [] : direct), 'tiled', ...shuffled, ...(min >= 4 ? direct : [])];
+  if (arch === 'software') return [...(min >= 4 ? (['looped'] as const) : []), ...shuffled, ...direct, 'tiled', ...quad];
+  if (arch === 'swiftshader') return [...(min >= 4 ? (['unrolled'] as const) : []), 'tiled', ...shuffled, ...direct, ...quad];
+  return [...(min >= 4 ? [] : direct), ...quad, 'tiled', ...shuffled, ...(min >= 4 ? direct : [])];
 }
 
 /**
@@ -131,7 +137,8 @@ function pipelineOf(rt: Runtime, variant: AttentionVariant, headDim: number): { 
   return {
     kernel: KERNEL[variant],
     // The 8-query kernels take the head dim as a uniform (its last field): one pipeline for every head dim.
-    constants: QUERIES_PER_INVOCATION[variant] === 8 ? { QB } : { DH: headDim, QB },
+    // The quad kernel's QB counts queries (four invocations each), the others' invocations.
+    constants: QUERIES_PER_INVOCATION[variant] === 8 ? { QB } : { DH: headDim, QB: variant === 'quad' ? QB / 4 : QB },
     includes: INCLUDES[variant],
   };
 }

@@ -125,15 +125,20 @@ test('attention offers its subgroup kernel exactly where the adapter has subgrou
 });
 
 test('CPU adapters get the direct kernel: first without subgroups (Deno on lavapipe), offered after the subgroup kernels with them', () => {
-  const fake = (architecture: string, isFallback: boolean, lanes?: number) =>
-    ({ features: new Set(lanes ? ['subgroups'] : []), adapter: { architecture, isFallback }, device: { adapterInfo: { subgroupMinSize: lanes } } }) as unknown as Runtime;
+  const fake = (architecture: string, isFallback: boolean, lanes?: number, maxLanes?: number) =>
+    ({ features: new Set(lanes ? ['subgroups'] : []), adapter: { architecture, isFallback }, device: { adapterInfo: { subgroupMinSize: lanes, subgroupMaxSize: maxLanes } } }) as unknown as Runtime;
   // Deno's wgpu reports lavapipe with no architecture, as a fallback adapter, without subgroups.
   assert.equal(attentionVariants(fake('', true)), ['direct', 'tiled']);
   assert.equal(attentionVariants(fake('software', false)), ['direct', 'tiled']);
-  assert.equal(attentionVariants(fake('software', false, 8)), ['looped', 'subgroup', 'subgroup4', 'direct', 'tiled']);
-  assert.equal(attentionVariants(fake('swiftshader', true, 4)), ['unrolled', 'tiled', 'subgroup4', 'direct']);
-  // A GPU keeps the workgroup-memory kernel and never gets the CPU one.
-  assert.equal(attentionVariants(fake('ampere', false, 32)), ['tiled', 'subgroup', 'subgroup4']);
+  assert.equal(attentionVariants(fake('software', false, 8)), ['looped', 'subgroup', 'subgroup4', 'direct', 'tiled', 'quad']);
+  assert.equal(attentionVariants(fake('swiftshader', true, 4)), ['unrolled', 'tiled', 'subgroup4', 'direct', 'quad']);
+  // A GPU gets the workgroup-memory kernels, quad first where its subgroups fit its workgroup of
+  // 128 whole (not a hypothetical 256-lane one), and never the CPU ones.
+  assert.equal(attentionVariants(fake('ampere', false, 32)), ['quad', 'tiled', 'subgroup', 'subgroup4']);
+  assert.equal(attentionVariants(fake('rdna-3', false, 32, 64)), ['quad', 'tiled', 'subgroup', 'subgroup4']);
+  assert.equal(attentionVariants(fake('adreno', false, 64, 128)), ['quad', 'tiled', 'subgroup', 'subgroup4']);
+  assert.equal(attentionVariants(fake('future', false, 64, 256)), ['tiled', 'subgroup', 'subgroup4']);
+  assert.equal(attentionVariants(fake('ampere', false)), ['tiled']);
 });
 
 test('padded queries get the f32 result of logit + (−1e10): a uniform average over all keys', async () => {
@@ -153,7 +158,7 @@ test('padded queries get the f32 result of logit + (−1e10): a uniform average 
 });
 
 test('attention for 12 000 tokens asks for O(T) memory (planned, not run)', () => {
-  for (const variant of ['tiled', 'subgroup', 'subgroup4', 'unrolled', 'looped'] as const) {
+  for (const variant of ['tiled', 'subgroup', 'subgroup4', 'unrolled', 'looped', 'quad'] as const) {
     const sizes = (T: number) => {
       const requested: number[] = [];
       const dispatched: (readonly number[])[] = [];
@@ -205,10 +210,10 @@ test('the default kernel follows the adapter (planned, not run)', () => {
   assert.is(kernelFor('software', 8, 919, undefined, true), 'attention_looped');
   assert.is(kernelFor('software', 8, 919, 1, true), 'attention_looped');
   assert.is(kernelFor('software', 4, 343, undefined, true), 'attention_looped');
-  // SwiftShader: the unrolled kernel at every size; a GPU: tiled.
+  // SwiftShader: the unrolled kernel at every size; a GPU with subgroups: quad.
   assert.is(kernelFor('swiftshader', 4, 919), 'attention_unrolled');
   assert.is(kernelFor('swiftshader', 4, 919, 1), 'attention_unrolled');
-  assert.is(kernelFor('nvidia', 32, 919), 'attention');
+  assert.is(kernelFor('nvidia', 32, 919), 'attention_quad');
   // Deno's wgpu on lavapipe (fallback, no architecture, no subgroups): tiled until promoted, then
   // direct (23 s to compile); a GPU without subgroups: tiled either way.
   assert.is(kernelFor('', 0, 919), 'attention');
