@@ -7,7 +7,7 @@ import { matmulRef } from '../../src/kernels/matmul.ref.ts';
 import { MusiqError } from '../../src/common/errors.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
 import type { Tensor } from '../../src/runtime/tensor.ts';
-import { adapterKey, type TuneCache } from '../../src/kernels/tune.ts';
+import { adapterKey, medianWallMs, type TuneCache } from '../../src/kernels/tune.ts';
 import { demote, promote } from '../../src/kernels/tiers.ts';
 import { defaultTunePath, fileTuneCache } from '../../src/kernels/tune-cache.node.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -332,6 +332,22 @@ test('tuneMatmul picks a runnable variant, remembers it and uses the cache', asy
   assert.is(matmulVariant(rt, 64, 384, 1152), 'naive');
   // Timings of so small a shape are noise: leave later tests (the model's) the per-adapter default.
   setMatmulVariant(rt, undefined);
+});
+
+test('medianWallMs times one run, not the round trip: on a GPU each sample batches runs until it lasts minSampleMs', async () => {
+  // A stand-in runtime: a sync costs a 3 ms round trip plus 0.02 ms for each run encoded since the last.
+  let pending = 0;
+  const busy = (ms: number) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+  };
+  const rt = { sync: async () => (await new Promise((r) => setTimeout(r, 3)), busy(pending * 0.02), (pending = 0)) } as unknown as Runtime;
+  const batched = await medianWallMs(rt, () => void pending++, 3, 20);
+  const single = await medianWallMs(rt, () => void pending++, 3, 0);
+  // Batched: ≥ 20 ms samples of ≥ 512 runs, so at most 3/512 ms of round trip per run (plus timer slack).
+  assert.ok(batched > 0.015 && batched < 0.2, `batched ${batched} ms per run, expected ~0.02`);
+  // minSampleMs 0 (CPU adapters): one run per sample, round trip included, as before.
+  assert.ok(single >= 3, `single ${single} ms, expected the ≥ 3 ms round trip`);
 });
 
 test('on a CPU adapter whose winner is known, tuneMatmul measures nothing (a newcomer pays no tuning); elsewhere it measures', async () => {
