@@ -37,26 +37,33 @@ export function localStorageTuneCache(prefix = 'musiq.tune:'): TuneCache | undef
 }
 
 /**
- * Median wall time in ms of one `encode` (which only encodes dispatches), after one warm-up run
- * that also compiles the pipeline. Wall time around a sync, not timestamp queries: tuning must
- * work on runtimes that do not profile. Each sample batches as many runs as it takes to last
- * `minSampleMs`, doubling from one: on a real GPU one run takes microseconds against a round
- * trip of ~2 ms (Dawn on an H200), so single runs would time the round trip and pick at random.
+ * Wall time in ms of one run of each `encodes[i]` (which only encode dispatches): the fastest of
+ * `reps` samples, taken in turns (a, b, c, a, b, c, …) after a warm-up run of each that also
+ * compiles its pipeline. In turns because a GPU that was idle runs its first milliseconds at a
+ * low clock: timed one after the other, the first kernel looked slowest (on an H200 the first
+ * tuning of a process chose 'blocked', a second one in the same process 'tiled', which the
+ * kernel benchmark confirms). Wall time around a sync, not timestamp queries: tuning must work on
+ * runtimes that do not profile. Each sample batches as many runs as it takes to last
+ * `minSampleMs`, doubling from one: on a real GPU one run takes microseconds against a round trip
+ * of ~2 ms (Dawn on an H200), so single runs would time the round trip.
  */
-export async function medianWallMs(rt: Runtime, encode: () => void, reps = 3, minSampleMs = 10): Promise<number> {
-  encode();
-  await rt.sync();
-  const run = async (n: number) => {
+export async function wallMsInTurns(rt: Runtime, encodes: (() => void)[], reps = 3, minSampleMs = 10): Promise<number[]> {
+  const run = async (encode: () => void, n: number) => {
     const t0 = performance.now();
     for (let i = 0; i < n; i++) encode();
     await rt.sync();
     return performance.now() - t0;
   };
-  let n = 1;
-  let first = await run(n);
-  while (first < minSampleMs && n < 4096) first = await run((n *= 2));
-  const times = [first / n];
-  for (let i = 1; i < reps; i++) times.push((await run(n)) / n);
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  const batch: number[] = [];
+  for (const encode of encodes) {
+    await run(encode, 1);
+    let n = 1;
+    if (minSampleMs > 0) while ((await run(encode, n)) < minSampleMs && n < 4096) n *= 2;
+    batch.push(n);
+  }
+  const best = encodes.map(() => Infinity);
+  for (let r = 0; r < reps; r++) {
+    for (const [i, encode] of encodes.entries()) best[i] = Math.min(best[i], (await run(encode, batch[i])) / batch[i]);
+  }
+  return best;
 }

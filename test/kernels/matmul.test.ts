@@ -7,7 +7,7 @@ import { matmulRef } from '../../src/kernels/matmul.ref.ts';
 import { MusiqError } from '../../src/common/errors.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
 import type { Tensor } from '../../src/runtime/tensor.ts';
-import { adapterKey, medianWallMs, type TuneCache } from '../../src/kernels/tune.ts';
+import { adapterKey, wallMsInTurns, type TuneCache } from '../../src/kernels/tune.ts';
 import { demote, promote } from '../../src/kernels/tiers.ts';
 import { defaultTunePath, fileTuneCache } from '../../src/kernels/tune-cache.node.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -334,20 +334,39 @@ test('tuneMatmul picks a runnable variant, remembers it and uses the cache', asy
   setMatmulVariant(rt, undefined);
 });
 
-test('medianWallMs times one run, not the round trip: on a GPU each sample batches runs until it lasts minSampleMs', async () => {
-  // A stand-in runtime: a sync costs a 3 ms round trip plus 0.02 ms for each run encoded since the last.
+/**
+ * A stand-in runtime: a sync waits a `roundTripMs` round trip plus each encoded run's cost (the
+ * encode passes it), the first `slowSyncs` syncs at 4× (a GPU that was idle, clocking up).
+ */
+function standIn(roundTripMs: number, slowSyncs = 0) {
   let pending = 0;
-  const busy = (ms: number) => {
-    const end = performance.now() + ms;
-    while (performance.now() < end);
-  };
-  const rt = { sync: async () => (await new Promise((r) => setTimeout(r, 3)), busy(pending * 0.02), (pending = 0)) } as unknown as Runtime;
-  const batched = await medianWallMs(rt, () => void pending++, 3, 20);
-  const single = await medianWallMs(rt, () => void pending++, 3, 0);
-  // Batched: ≥ 20 ms samples of ≥ 512 runs, so at most 3/512 ms of round trip per run (plus timer slack).
-  assert.ok(batched > 0.015 && batched < 0.2, `batched ${batched} ms per run, expected ~0.02`);
+  let syncs = 0;
+  const rt = {
+    sync: async () => {
+      const ms = roundTripMs + pending * (syncs++ < slowSyncs ? 4 : 1);
+      pending = 0;
+      await new Promise((r) => setTimeout(r, ms));
+    },
+  } as unknown as Runtime;
+  return { rt, encode: (costMs: number) => () => void (pending += costMs) };
+}
+
+test('wallMsInTurns times one run, not the round trip: on a GPU each sample batches runs until it lasts minSampleMs', async () => {
+  const { rt, encode } = standIn(3);
+  const [batched] = await wallMsInTurns(rt, [encode(0.02)], 3, 20);
+  const [single] = await wallMsInTurns(rt, [encode(0.02)], 3, 0);
+  // Batched: ≥ 20 ms samples of ≥ 512 runs, so at most ~4/512 ms of round trip per run.
+  assert.ok(batched > 0.015 && batched < 0.1, `batched ${batched} ms per run, expected ~0.02`);
   // minSampleMs 0 (CPU adapters): one run per sample, round trip included, as before.
   assert.ok(single >= 3, `single ${single} ms, expected the ≥ 3 ms round trip`);
+});
+
+test('wallMsInTurns ranks kernels by their cost, not by who came first to a slow-starting GPU', async () => {
+  // The first 14 syncs (all of the first kernel's calibration and more) run at 4× cost: timed one
+  // after the other, the cheaper kernel, first, looked twice as slow as the other.
+  const { rt, encode } = standIn(2, 14);
+  const [cheap, dear] = await wallMsInTurns(rt, [encode(0.02), encode(0.04)], 3, 10);
+  assert.ok(cheap < dear, `cheap ${cheap} ms against dear ${dear} ms per run`);
 });
 
 test('on a CPU adapter whose winner is known, tuneMatmul measures nothing (a newcomer pays no tuning); elsewhere it measures', async () => {
@@ -358,14 +377,36 @@ test('on a CPU adapter whose winner is known, tuneMatmul measures nothing (a new
   const cpu = ['software', 'swiftshader'].includes(rt.adapter.architecture);
   const t0 = performance.now();
   const choice = await tuneMatmul(rt, { cache, shape: [16, 64, 128] });
-  if (cpu) {
+  if (cpu || rt.adapter.vendor === 'nvidia') {
     assert.is(store.size, 0, 'nothing was measured, so nothing is cached');
-    assert.ok(choice.startsWith('subgroup') || choice === 'blocked', `known choice ${choice}`);
+    assert.ok(cpu ? choice.startsWith('subgroup') || choice === 'blocked' : choice === 'tiled', `known choice ${choice}`);
     console.log(`  known choice ${choice} in ${(performance.now() - t0).toFixed(1)} ms`);
   } else {
     assert.is(store.size, 1);
   }
   setMatmulVariant(rt, undefined);
+});
+
+test('an NVIDIA GPU takes the tiled matmul without timing anything (measured on an H200); other GPUs are timed', async () => {
+  const stub = (vendor: string) => {
+    const calls: string[] = [];
+    const rt = new Proxy({ adapter: { vendor, architecture: 'hopper', device: '', description: 'stub', isFallback: false }, device: { adapterInfo: {} }, features: new Set() }, {
+      get: (target, key) => (key in target ? target[key as keyof typeof target] : (calls.push(String(key)), () => { throw new Error(`stub: ${String(key)}`); })),
+    }) as unknown as Runtime;
+    return { rt, calls };
+  };
+  const nvidia = stub('nvidia');
+  assert.is(await tuneMatmul(nvidia.rt), 'tiled');
+  assert.equal(nvidia.calls, [], 'nothing uploaded or dispatched');
+  setMatmulVariant(nvidia.rt, undefined);
+  const other = stub('amd');
+  try {
+    await tuneMatmul(other.rt);
+  } catch {
+    // The stub cannot run kernels; that tuning tried to is the point.
+  }
+  assert.ok(other.calls.length > 0, 'another GPU is measured');
+  setMatmulVariant(other.rt, undefined);
 });
 
 test('fileTuneCache persists choices, and survives corrupt or unwritable files', () => {
