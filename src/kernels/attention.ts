@@ -14,8 +14,8 @@ import { isPromoted } from './tiers.ts';
  * with loops over the 8 queries, for lavapipe, whose compiler unrolls them (attention_looped.wgsl).
  * 'direct': the looped kernel without subgroups, each invocation loading the 4 keys itself, for
  * CPU adapters without subgroups (Deno's WebGPU on lavapipe; attention_direct.wgsl). 'quad': tiled's
- * layout with four lanes per query, each owning a quarter of the head dim, for GPUs with
- * subgroups (attention_quad.wgsl).
+ * kernel with four lanes per query, each owning a quarter of the head dim, for GPUs with
+ * subgroups (lib/attention_query_lanes4.wgsl).
  */
 export type AttentionVariant = 'tiled' | 'subgroup' | 'subgroup4' | 'unrolled' | 'looped' | 'direct' | 'quad';
 
@@ -47,7 +47,7 @@ export interface AttentionOptions {
  */
 const INVOCATIONS: Record<AttentionVariant, number> = { tiled: 64, subgroup: 64, subgroup4: 64, unrolled: 8, looped: 8, direct: 8, quad: 128 };
 const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2, unrolled: 8, looped: 8, direct: 8, quad: 1 / 4 };
-const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup', unrolled: 'attention_unrolled', looped: 'attention_looped', direct: 'attention_direct', quad: 'attention_quad' };
+const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup', unrolled: 'attention_unrolled', looped: 'attention_looped', direct: 'attention_direct', quad: 'attention' };
 
 /** INVOCATIONS, widened to a whole subgroup for the 8-query kernels. */
 function invocations(rt: Runtime, variant: AttentionVariant): number {
@@ -57,11 +57,13 @@ function invocations(rt: Runtime, variant: AttentionVariant): number {
 
 /**
  * 'subgroup4' is the subgroup kernel with 4-key tiles, for 4-lane subgroups (lavapipe at
- * LP_NATIVE_VECTOR_WIDTH=128); 'direct' gathers its key tiles by loads instead of broadcasts.
+ * LP_NATIVE_VECTOR_WIDTH=128); 'direct' gathers its key tiles by loads instead of broadcasts;
+ * 'quad' is the tiled kernel with four invocations per query.
  */
 const INCLUDES: Partial<Record<AttentionVariant, Record<string, string>>> = {
   subgroup4: { 'lib/attention_lanes8': 'lib/attention_lanes4' },
   direct: { 'lib/attention_keys_lanes': 'lib/attention_keys_direct' },
+  quad: { 'lib/attention_query_lanes1': 'lib/attention_query_lanes4' },
 };
 const MAX_HEAD_DIM = 64;
 
@@ -76,7 +78,8 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
   const quad: AttentionVariant[] = min >= 4 && min % 4 === 0 && max <= INVOCATIONS.quad && INVOCATIONS.quad % max === 0 ? ['quad'] : [];
   // On GPUs the workgroup-memory layout is the textbook one (8 queries' registers per invocation
   // would spill), with four lanes per query where subgroups allow: on an H200, T = 919, quad
-  // 0.23 ms a layer against tiled's 1.73 and the shuffle kernels' 3.4-3.7. Each CPU adapter gets its own 8-query kernel, T = 919 (`musiq bench`):
+  // 0.23 ms a layer against tiled's 1.73 and the shuffle kernels' 3.4-3.7. Each CPU adapter gets
+  // its own 8-query kernel, T = 919 (`musiq bench`):
   // lavapipe (architecture 'software') the looped one, 36 GFLOP/s against the shuffle kernels'
   // 29 and tiled's 4; SwiftShader ('swiftshader', 4 lanes) the unrolled one, 8.5 against tiled's
   // 0.7, subgroup4's 0.3 and the looped kernel's 2.1 (interleaved, quiet host). Each is offered on its own adapter

@@ -196,7 +196,7 @@ test('the default kernel follows the adapter (planned, not run)', () => {
       adapter: { isFallback, architecture },
       adapterName: 'stub',
       empty: (shape: readonly number[]) => ({ shape, size: shape.reduce((a, b) => a * b, 1), dtype: 'f32' }),
-      dispatch: (d: { kernel: string }) => void (kernel = d.kernel),
+      dispatch: (d: { kernel: string; includes?: Record<string, string> }) => void (kernel = d.includes?.['lib/attention_query_lanes1'] ? `${d.kernel}, 4 lanes a query` : d.kernel),
     } as unknown as Runtime;
     demote(stub);
     if (promoted) promote(stub);
@@ -213,7 +213,7 @@ test('the default kernel follows the adapter (planned, not run)', () => {
   // SwiftShader: the unrolled kernel at every size; a GPU with subgroups: quad.
   assert.is(kernelFor('swiftshader', 4, 919), 'attention_unrolled');
   assert.is(kernelFor('swiftshader', 4, 919, 1), 'attention_unrolled');
-  assert.is(kernelFor('nvidia', 32, 919), 'attention_quad');
+  assert.is(kernelFor('nvidia', 32, 919), 'attention, 4 lanes a query');
   // Deno's wgpu on lavapipe (fallback, no architecture, no subgroups): tiled until promoted, then
   // direct (23 s to compile); a GPU without subgroups: tiled either way.
   assert.is(kernelFor('', 0, 919), 'attention');
