@@ -215,27 +215,52 @@ export class Runtime {
     await this.#throwErrors();
   }
 
+  /**
+   * Submits everything encoded so far and resolves with performance.now() once the GPU has run it,
+   * without waiting on error scopes (the next sync()/read() throws any error): a caller can time a
+   * stage while it encodes the next one, where sync() would leave the GPU idle for a round trip.
+   */
+  done(): Promise<number> {
+    this.flush();
+    return this.device.queue.onSubmittedWorkDone().then(() => performance.now());
+  }
+
   async read<D extends DType>(t: Tensor<D>, count = t.size, offset = 0): Promise<TypedArrayFor<D>> {
-    if (t.dtype === 'f16' && (offset !== 0 || count !== t.size)) throw new MusiqError('musiq: an f16 tensor is read whole');
-    const bytes = t.dtype === 'f16' ? t.bytes : count * 4;
-    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: 0x1 /* MAP_READ */ | 0x8 /* COPY_DST */ });
+    return (await this.#readBack([{ t, count, offset }]))[0] as TypedArrayFor<D>;
+  }
+
+  /** Several tensors, whole, in one submit and one wait: one round trip instead of one each. */
+  readAll(tensors: readonly Tensor[]): Promise<TypedArrayFor<DType>[]> {
+    return this.#readBack(tensors.map((t) => ({ t, count: t.size, offset: 0 })));
+  }
+
+  async #readBack(parts: { t: Tensor; count: number; offset: number }[]): Promise<TypedArrayFor<DType>[]> {
+    for (const { t, count, offset } of parts) {
+      if (t.dtype === 'f16' && (offset !== 0 || count !== t.size)) throw new MusiqError('musiq: an f16 tensor is read whole');
+    }
+    const bytes = parts.map(({ t, count }) => (t.dtype === 'f16' ? t.bytes : count * 4));
+    const staging = bytes.map((n) => this.device.createBuffer({ size: Math.max(4, n), usage: 0x1 /* MAP_READ */ | 0x8 /* COPY_DST */ }));
     try {
-      if (bytes > 0) this.#encoderForCopy().copyBufferToBuffer(t.buffer, offset * 4, staging, 0, bytes);
+      parts.forEach(({ t, offset }, i) => {
+        if (bytes[i] > 0) this.#encoderForCopy().copyBufferToBuffer(t.buffer, offset * 4, staging[i], 0, bytes[i]);
+      });
       this.flush();
       await this.#throwErrors();
       try {
-        await staging.mapAsync(1 /* READ */);
+        await Promise.all(staging.map((s) => s.mapAsync(1 /* READ */)));
       } catch (e) {
         await this.#throwErrors();
         throw new MusiqError(`musiq: readback failed: ${(e as Error).message}`);
       }
       await this.#throwErrors();
-      const out = staging.getMappedRange(0, Math.max(4, bytes)).slice(0, bytes);
-      staging.unmap();
-      if (t.dtype === 'f16') return new Uint16Array(out, 0, count) as TypedArrayFor<D>;
-      return (t.dtype === 'f32' ? new Float32Array(out) : t.dtype === 'u32' ? new Uint32Array(out) : new Int32Array(out)) as TypedArrayFor<D>;
+      return parts.map(({ t, count }, i) => {
+        const out = staging[i].getMappedRange(0, Math.max(4, bytes[i])).slice(0, bytes[i]);
+        staging[i].unmap();
+        if (t.dtype === 'f16') return new Uint16Array(out, 0, count);
+        return t.dtype === 'f32' ? new Float32Array(out) : t.dtype === 'u32' ? new Uint32Array(out) : new Int32Array(out);
+      });
     } finally {
-      staging.destroy();
+      for (const s of staging) s.destroy();
     }
   }
 

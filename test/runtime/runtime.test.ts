@@ -39,6 +39,40 @@ test('a bad binding becomes a thrown GpuError naming the kernel', async () => {
   assert.equal([...(await rt.read(b))], [1, 2, 3]);
 });
 
+test('readAll reads several tensors of any dtype in one submit; done() resolves once the GPU ran what was encoded', async () => {
+  const rt = await gpu();
+  const f = rt.upload(new Float32Array([1.5, -2, 3.25]));
+  const u = rt.upload(new Uint32Array([7, 4294967295]), [2], 'u32');
+  const y = rt.empty([3]);
+  axpby(rt, f, f, 2, -1, y); // y = 2f - f = f, computed on the GPU
+  const before = performance.now();
+  const done = await rt.done();
+  assert.ok(done >= before, 'done() resolves with the time the work finished');
+  const device = rt.device as GPUDevice;
+  let submits = 0;
+  const submit = device.queue.submit.bind(device.queue);
+  device.queue.submit = (buffers: Iterable<GPUCommandBuffer>) => void (submits++, submit(buffers));
+  try {
+    const [a, b, c] = await rt.readAll([f, u, y]);
+    assert.equal([...a], [1.5, -2, 3.25]);
+    assert.ok(b instanceof Uint32Array);
+    assert.equal([...b], [7, 4294967295]);
+    assert.equal([...c], [1.5, -2, 3.25]);
+  } finally {
+    device.queue.submit = submit;
+  }
+  assert.is(submits, 1, 'one submit for the three copies');
+  // A kernel's error still surfaces at the readback that follows done().
+  rt.dispatch({ kernel: 'elementwise', uniforms: new Uint32Array(4), buffers: [f, f], workgroups: [1], label: 'elementwise-after-done' });
+  await rt.done();
+  try {
+    await rt.readAll([f]);
+    assert.unreachable('the bad dispatch should have been reported');
+  } catch (e) {
+    assert.ok(e instanceof GpuError && /elementwise-after-done/.test((e as Error).message), String(e));
+  }
+});
+
 test('a WGSL compile error is reported with the kernel name', async () => {
   const rt = await gpu();
   const a = rt.upload(new Float32Array(4));
