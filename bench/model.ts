@@ -40,7 +40,6 @@ const torchDevice = args.includes('--torch-device') ? args[args.indexOf('--torch
 const python = process.env.MUSIQ_TORCH_PYTHON ?? 'python3';
 const log = (s: string) => (json ? console.error(s) : console.log(s));
 
-
 /** Seconds as a reader wants them: milliseconds below one second (a real GPU's times). */
 const fmt = (s: number) => (s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(2)} s`);
 

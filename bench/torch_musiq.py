@@ -85,8 +85,6 @@ def forward(patches):
     return F.linear(F.layer_norm(x[:1], (HIDDEN,), *norm, eps=1e-6), *head)
 
 
-
-
 def sync():
     if args.device != "cpu":
         torch.cuda.synchronize()

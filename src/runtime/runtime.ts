@@ -210,8 +210,7 @@ export class Runtime {
 
   /** Flushes and waits for the GPU; throws the first error any kernel caused. */
   async sync(): Promise<void> {
-    this.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.done();
     await this.#throwErrors();
   }
 
