@@ -9,6 +9,7 @@ import { isCpuAdapter } from '../runtime/device.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
 import { adapterKey, wallMsInTurns, type TuneCache } from './tune.ts';
+import { isPromoted } from './tiers.ts';
 
 export const MATMUL_VARIANTS = ['naive', 'tiled', 'blocked', 'subgroup', 'subgroup64', 'subgroup4'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
@@ -110,21 +111,62 @@ function knownBest(rt: Runtime): MatmulVariant | undefined {
  * Where the subgroup kernel runs 64-row tiles (matmul_subgroup64): twice the multiply-adds per W
  * load, for more spilled accumulators and a coarser row edge. First measured on lavapipe at
  * 1.05-1.35× the 32-row, two-column tile from K = 1152 on and 0.7-0.95× at K = 384, hence the K
- * threshold, which GPUs keep (no GPU has timed it). CPU adapters never take it: against the
- * subgroup kernel's one-column 32-row tile it ran 0.75-0.8× on lavapipe (matmul_subgroup.wgsl's
- * header) and costs 3× the compile.
+ * threshold, which GPUs keep (no GPU has timed it). On CPU adapters which tile wins depends on the
+ * CPU, and the 64-row tile costs ~4× the compile, so it is measured (tuneMatmulTile) when a run
+ * earns the fast-running tier (tiers.ts) and used only then. lavapipe, 8 lanes, the kernel alone:
+ * on a Zen 4 host it ran 0.75-0.8× the 32-row tile (matmul_subgroup.wgsl's header); on a Zen 1
+ * host (AMD EPYC family 23 model 1) 1.33-1.69× on every model shape (919×384×1152 74 ms against
+ * 104, 919×1152×384 69 against 92, the stem's 58,752×64×256 159 against 227 and 58,752×64×64 48
+ * against 80), for a compile of 7.5 s against 1.7 there (fresh Mesa cache).
  */
 const LONG_K = 1152;
+const TILE_VERSION = 'matmul-tile/1';
+/** adapterKey → whether the fast-running tier of this CPU adapter takes the 64-row tile (measured). */
+const tile64OnCpu = new Map<string, boolean>();
 
-function wantsTile64(cpu: boolean, K: number): boolean {
-  return !cpu && K >= LONG_K;
+function wantsTile64(rt: Runtime, cpu: boolean, K: number): boolean {
+  return cpu ? isPromoted(rt) && tile64OnCpu.get(adapterKey(rt)) === true : K >= LONG_K;
+}
+
+/**
+ * Times the subgroup kernel's 32- and 64-row tiles on this CPU adapter (in turns, on an encoder
+ * shape), and from then on its fast-running tier takes the faster; remembered in `cache`. Meant
+ * for a second device of the same adapter, which also compiles the 64-row tile for the driver's
+ * cache (compile-ahead.ts), while the scorer's device goes on. Returns whether the 64-row tile
+ * won; false without measuring where the subgroup kernel is not this adapter's choice.
+ */
+export async function tuneMatmulTile(rt: Runtime, cache?: TuneCache): Promise<boolean> {
+  const [M, K, N] = [256, 384, 1152];
+  const key = adapterKey(rt);
+  const preferred = tuned.get(key) ?? defaultVariant(rt);
+  if (!isCpuAdapter(rt.adapter) || preferred !== 'subgroup' || VARIANTS.subgroup64.unsupported(rt, M, K, N)) return false;
+  const x = rt.upload(filled(M * K, 0.5), [M, K]);
+  const w = rt.upload(filled(K * N, 0.25), [K, N]);
+  const bias = rt.zeros([N]);
+  const out = rt.empty([M, N]);
+  let use64: boolean;
+  try {
+    const [ms32, ms64] = await wallMsInTurns(rt, (['subgroup', 'subgroup64'] as const).map((variant) => () => void matmul(rt, x, w, { bias, out, variant })), 3, 0);
+    use64 = ms64 < ms32;
+  } finally {
+    for (const t of [x, w, bias, out]) t.dispose();
+  }
+  tile64OnCpu.set(key, use64);
+  await cache?.set(`${TILE_VERSION}|${key}`, use64 ? '64' : '32');
+  return use64;
+}
+
+/** Pins (or with undefined forgets) whether this CPU adapter's fast-running tier takes the 64-row tile, as tuneMatmulTile would. */
+export function setMatmulTile(rt: Runtime, use64: boolean | undefined): void {
+  if (use64 === undefined) tile64OnCpu.delete(adapterKey(rt));
+  else tile64OnCpu.set(adapterKey(rt), use64);
 }
 
 /** The variant matmul() uses for this shape now: the tuned or default one, else one that can run it. */
 export function matmulVariant(rt: Runtime, M: number, K: number, N: number): MatmulVariant {
   const preferred = tuned.get(adapterKey(rt)) ?? defaultVariant(rt);
   const cpu = isCpuAdapter(rt.adapter);
-  const tile64: MatmulVariant[] = preferred === 'subgroup' && wantsTile64(cpu, K) ? ['subgroup64'] : [];
+  const tile64: MatmulVariant[] = preferred === 'subgroup' && wantsTile64(rt, cpu, K) ? ['subgroup64'] : [];
   // Fallbacks for shapes the preferred kernel cannot take (e.g. a 1- or 10-class head: N % 4 ≠ 0).
   // A tiny output on a CPU adapter gets the naive kernel: it compiles in 0.08 CPU-s against
   // tiled's 0.89 on lavapipe (fresh Mesa cache), and the head's few hundred flops need no tiling.
@@ -245,6 +287,9 @@ export async function tuneMatmul(rt: Runtime, options: TuneMatmulOptions = {}): 
   // in batches of runs that outlast the round trip; a CPU adapter's single run already does.
   const cpu = isCpuAdapter(rt.adapter);
   const [M, K, N] = options.shape ?? (cpu ? [128, 384, 1152] : [1024, 384, 1152]);
+  // A tile measured by an earlier process (tuneMatmulTile) applies once this one is promoted.
+  const tile = tile64OnCpu.has(adapterKey(rt)) ? undefined : await options.cache?.get(`${TILE_VERSION}|${adapterKey(rt)}`);
+  if (tile === '64' || tile === '32') tile64OnCpu.set(adapterKey(rt), tile === '64');
   if (!options.retune) {
     const known = tuned.get(adapterKey(rt)) ?? (await options.cache?.get(key));
     if (known !== undefined && isVariant(known) && VARIANTS[known].unsupported(rt, M, K, N) === undefined) {

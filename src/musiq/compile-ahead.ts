@@ -23,6 +23,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { adapterKey, type TuneCache } from '../kernels/tune.ts';
 import { attention, attentionVariant, prepareAttention, type AttentionVariant } from '../kernels/attention.ts';
 import { asPromoted } from '../kernels/tiers.ts';
+import { tuneMatmulTile } from '../kernels/matmul.ts';
 import { stem, type StemWeights } from '../kernels/stem.ts';
 import type { MusiqDims } from './checkpoint.ts';
 import { disposeStemWeights } from './stem-weights.ts';
@@ -49,17 +50,20 @@ export function compileAhead(runtime: Runtime, newRuntime: (() => Promise<Runtim
 
 /**
  * The same for the fast-running tier (tiers.ts): the looped attention kernel took ~25 s to compile
- * on lavapipe (with the 64-row matmul tile the tier had then, ~27 s), which a promotion used to
- * stall one image for.
+ * on lavapipe, which a promotion used to stall one image for; and the matmul tile this CPU runs
+ * faster, timed there (matmul.ts, tuneMatmulTile: the 64-row tile compiles in 7.5 s on a Zen 1
+ * host and runs 1.3-1.7× faster there, 0.75-0.8× on a Zen 4).
  * Compiled on a second device, the scorer goes on with the fast-compiling tier meanwhile and
  * switches between two images once this resolves. undefined where nothing is compiled ahead
  * (not lavapipe, or no second device to be had): promote at once then, as before.
  */
-export function compilePromotedAhead(runtime: Runtime, newRuntime: (() => Promise<Runtime>) | undefined, dims: MusiqDims): Promise<void> | undefined {
+export function compilePromotedAhead(runtime: Runtime, newRuntime: (() => Promise<Runtime>) | undefined, dims: MusiqDims, cache?: TuneCache): Promise<void> | undefined {
   if (!newRuntime || runtime.adapter.architecture !== 'software') return undefined;
-  return onHelper(runtime, newRuntime, async () => true, (helper) =>
-    asPromoted(helper, () => attend(helper, dims)),
-  );
+  return onHelper(runtime, newRuntime, async () => true, async (helper) => {
+    asPromoted(helper, () => attend(helper, dims));
+    // Which matmul tile the tier takes depends on the CPU: timed here, beside the scorer's images.
+    await tuneMatmulTile(helper, cache);
+  });
 }
 
 /**
@@ -121,13 +125,13 @@ function attend(helper: Runtime, dims: MusiqDims, variant?: AttentionVariant): v
 }
 
 /** Runs `encode` on a second device of the same adapter, waits for it, destroys the device; never fails. */
-async function onHelper(runtime: Runtime, newRuntime: () => Promise<Runtime>, wanted: () => Promise<boolean>, encode: (helper: Runtime) => void): Promise<void> {
+async function onHelper(runtime: Runtime, newRuntime: () => Promise<Runtime>, wanted: () => Promise<boolean>, encode: (helper: Runtime) => void | Promise<void>): Promise<void> {
   let helper: Runtime | undefined;
   try {
     if (!(await wanted())) return;
     helper = await newRuntime();
     if (adapterKey(helper) !== adapterKey(runtime)) return;
-    encode(helper);
+    await encode(helper);
     await helper.sync();
   } catch {
     // No second device, or it failed: the scorer's device compiles the kernels when it needs them.

@@ -9,7 +9,7 @@ import { decodeImage } from '../image/decode.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import { preprocess } from './preprocess.ts';
 import { MusiqModel, type WeightPrecision } from './model.ts';
-import { tuneMatmul } from '../kernels/matmul.ts';
+import { tuneMatmul, tuneMatmulTile } from '../kernels/matmul.ts';
 import { promoteAfter } from '../kernels/attention.ts';
 import { isPromoted, promote, recallPromotion, rememberPromotion } from '../kernels/tiers.ts';
 import { compileAhead, compilePromotedAhead, compileWhileLoading, rememberCompiled } from './compile-ahead.ts';
@@ -149,9 +149,12 @@ export async function createScorerFrom(
       }
       let promoting = false;
       if (++scored === promoteAfter(runtime) && !isPromoted(runtime)) {
-        const ahead = compilePromotedAhead(runtime, newRuntime, ckpt.dims);
+        const ahead = compilePromotedAhead(runtime, newRuntime, ckpt.dims, tuneCache);
         if (ahead) void ahead.then(() => (promotionReady = true));
-        else promote(runtime);
+        else {
+          promote(runtime);
+          await tuneMatmulTile(runtime, tuneCache); // this image waits for the tier's compiles anyway
+        }
         promoting = !ahead;
       }
       const out = await model.forward(input, { ...options, beforeEncoder: compiled });

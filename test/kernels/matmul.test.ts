@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { skip } from '../skip.ts';
 import { gpu, subgroupSkip } from '../gpu.ts';
-import { matmul, matmulVariant, matmulVariantsFor, setMatmulVariant, tuneMatmul, MATMUL_VARIANTS, type MatmulOptions } from '../../src/kernels/matmul.ts';
+import { matmul, matmulVariant, matmulVariantsFor, setMatmulTile, setMatmulVariant, tuneMatmul, tuneMatmulTile, MATMUL_VARIANTS, type MatmulOptions } from '../../src/kernels/matmul.ts';
+import { isCpuAdapter } from '../../src/runtime/device.ts';
 import { matmulRef } from '../../src/kernels/matmul.ref.ts';
 import { MusiqError } from '../../src/common/errors.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
@@ -263,30 +264,79 @@ test('matmul offers its subgroup kernel exactly where the adapter has subgroups 
   if (skip) console.log(`  (matmul subgroup variants not offered: ${skip})`);
 });
 
-test('the subgroup kernel runs 64-row tiles on GPUs from K = 1152 on, never on CPU adapters (promoted or not)', async () => {
+test('the subgroup kernel runs 64-row tiles on GPUs from K = 1152 on; on CPU adapters only once promoted and measured faster', async () => {
   const rt = await gpu();
   const why = subgroupSkip(rt, 8);
   if (why) return skip('subgroups-8', why);
   setMatmulVariant(rt, 'subgroup');
   const cpu = rt.adapter.architecture === 'software' || rt.adapter.isFallback;
-  const long = cpu ? 'subgroup' : 'subgroup64';
   try {
-    for (const promoted of [false, true]) {
+    // [promoted, measured tile]: the 64-row tile on a CPU adapter needs both.
+    for (const [promoted, tile64] of [[false, undefined], [false, true], [true, undefined], [true, false], [true, true]] as const) {
+      demote(rt);
       if (promoted) promote(rt);
-      assert.is(matmulVariant(rt, 37, 1152, 384), long);
-      assert.is(matmulVariant(rt, 960, 16384, 384), long);
-      assert.is(matmulVariant(rt, 37, 1148, 384), 'subgroup', 'K < 1152');
-      assert.is(matmulVariant(rt, 919, 64, 256), 'subgroup');
-      assert.is(matmulVariant(rt, 1, 384, 1152), 'subgroup');
+      setMatmulTile(rt, tile64);
+      const what = `promoted ${promoted}, measured tile ${tile64}`;
+      const long = cpu ? (promoted && tile64 ? 'subgroup64' : 'subgroup') : 'subgroup64';
+      const short = cpu && promoted && tile64 ? 'subgroup64' : 'subgroup';
+      assert.is(matmulVariant(rt, 37, 1152, 384), long, what);
+      assert.is(matmulVariant(rt, 960, 16384, 384), long, what);
+      assert.is(matmulVariant(rt, 37, 1148, 384), short, `K < 1152, ${what}`);
+      assert.is(matmulVariant(rt, 919, 64, 256), short, what);
+      assert.is(matmulVariant(rt, 1, 384, 1152), short, what);
     }
     // N % 4 != 0 falls back past both subgroup tiles and blocked: to tiled, or on a CPU adapter
     // to naive where the output is tiny (a head: cheapest to compile).
     assert.is(matmulVariant(rt, 37, 1152, 6), cpu ? 'naive' : 'tiled');
     assert.is(matmulVariant(rt, 1000, 1152, 6), 'tiled');
     setMatmulVariant(rt, 'blocked');
-    assert.is(matmulVariant(rt, 37, 1152, 384), 'blocked', 'the long-K tile refines only the subgroup choice');
+    assert.is(matmulVariant(rt, 37, 1152, 384), 'blocked', 'the 64-row tile refines only the subgroup choice');
   } finally {
     demote(rt);
+    setMatmulTile(rt, undefined);
+    setMatmulVariant(rt, undefined);
+  }
+});
+
+test('tuneMatmulTile times both subgroup tiles on a CPU adapter that runs the subgroup kernel, remembers the faster, and a later process recalls it', async () => {
+  const rt = await gpu();
+  setMatmulVariant(rt, undefined);
+  setMatmulTile(rt, undefined);
+  const store = new Map<string, string>();
+  const cache: TuneCache = { get: (k) => store.get(k), set: (k, v) => void store.set(k, v) };
+  const measures = isCpuAdapter(rt.adapter) && matmulVariant(rt, 256, 384, 1152) === 'subgroup';
+  const labels: string[] = [];
+  const dispatch = rt.dispatch.bind(rt);
+  rt.dispatch = (d) => {
+    labels.push(d.kernel);
+    dispatch(d);
+  };
+  let use64: boolean;
+  try {
+    use64 = await tuneMatmulTile(rt, cache);
+  } finally {
+    rt.dispatch = dispatch;
+  }
+  if (!measures) {
+    assert.not.ok(use64);
+    assert.equal(labels, [], 'nothing timed: not a CPU adapter on the subgroup kernel');
+    assert.is(store.size, 0);
+    return;
+  }
+  console.log(`  64-row tile ${use64 ? 'faster' : 'slower'} here`);
+  assert.ok(labels.includes('matmul_subgroup') && labels.includes('matmul_subgroup64'), 'both tiles timed');
+  assert.equal([...store.values()], [use64 ? '64' : '32']);
+  try {
+    promote(rt);
+    assert.is(matmulVariant(rt, 919, 384, 1152), use64 ? 'subgroup64' : 'subgroup', 'the promoted tier takes the faster');
+    // A new process (nothing in memory) recalls the measured tile from the cache, with the variant.
+    setMatmulTile(rt, undefined);
+    store.set([...store.keys()][0], use64 ? '32' : '64');
+    await tuneMatmul(rt, { cache });
+    assert.is(matmulVariant(rt, 919, 384, 1152), use64 ? 'subgroup' : 'subgroup64', 'recalled from the cache');
+  } finally {
+    demote(rt);
+    setMatmulTile(rt, undefined);
     setMatmulVariant(rt, undefined);
   }
 });

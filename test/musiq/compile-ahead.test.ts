@@ -10,6 +10,7 @@ import type { Dispatch } from '../../src/runtime/runtime.ts';
 import type { TuneCache } from '../../src/kernels/tune.ts';
 import { attention, attentionVariant, attentionVariants, prepareAttention, promoteAfter } from '../../src/kernels/attention.ts';
 import { demote, isPromoted } from '../../src/kernels/tiers.ts';
+import { matmulVariant, setMatmulTile } from '../../src/kernels/matmul.ts';
 import { compileAhead, compilePromotedAhead, compileWhileLoading, rememberCompiled } from '../../src/musiq/compile-ahead.ts';
 import { openCheckpoint } from '../../src/musiq/checkpoint.ts';
 import { MusiqModel } from '../../src/musiq/model.ts';
@@ -131,12 +132,19 @@ test('lavapipe: the fast-running tier is compiled on a second device, without pr
   const rt = await lavapipe();
   if (!rt) return;
   const { made, factory } = recordingFactory();
-  await compilePromotedAhead(rt, factory, dims);
+  const cache = memoryCache();
+  await compilePromotedAhead(rt, factory, dims, cache);
   assert.is(made.length, 1);
-  // On CPU adapters the tiers differ in the attention kernel only (matmul.ts: no 64-row tile there).
-  const expected = [`attention/${attentionVariants(rt)[0]}`];
-  assert.equal(made[0].labels.map((l) => l.split(' ')[0]), expected);
-  assert.ok(expected[0] !== `attention/${attentionVariant(rt)}`, `the promoted attention differs from the first tier's (${expected[0]})`);
+  // The tiers differ in the attention kernel, and (where the subgroup kernel runs) in the matmul
+  // tile, which the helper times: both tiles, in turns (matmul.ts, tuneMatmulTile).
+  const labels = made[0].labels.map((l) => l.split(' ')[0]);
+  const expected = `attention/${attentionVariants(rt)[0]}`;
+  assert.is(labels[0], expected);
+  assert.ok(expected !== `attention/${attentionVariant(rt)}`, `the promoted attention differs from the first tier's (${expected})`);
+  const tiles = matmulVariant(rt, 256, 384, 1152) === 'subgroup';
+  assert.equal([...new Set(labels.slice(1))], tiles ? ['matmul_subgroup', 'matmul_subgroup64'] : []);
+  assert.equal([...cache.store.keys()].map((k) => k.split('|')[0]), tiles ? ['matmul-tile/1'] : []);
+  setMatmulTile(rt, undefined);
   assert.ok(made[0].destroyed);
   assert.not.ok(isPromoted(rt), 'still on the first tier: the scorer switches itself');
   assert.is(compilePromotedAhead(rt, undefined, dims), undefined, 'no second device: promote at once');
@@ -164,6 +172,7 @@ test('lavapipe: a scorer switches to the fast-running tier between two images, o
   } finally {
     scorer.dispose();
     demote(rt);
+    setMatmulTile(rt, undefined);
   }
 });
 
