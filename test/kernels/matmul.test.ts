@@ -407,8 +407,10 @@ test('wallMsInTurns times one run, not the round trip: on a GPU each sample batc
   const [single] = await wallMsInTurns(rt, [encode(0.02)], 3, 0);
   // Batched: ≥ 20 ms samples of ≥ 512 runs, so at most ~4/512 ms of round trip per run.
   assert.ok(batched > 0.015 && batched < 0.1, `batched ${batched} ms per run, expected ~0.02`);
-  // minSampleMs 0 (CPU adapters): one run per sample, round trip included, as before.
-  assert.ok(single >= 3, `single ${single} ms, expected the ≥ 3 ms round trip`);
+  // minSampleMs 0 (CPU adapters): one run per sample, round trip included, as before. The stand-in's
+  // 3 ms timer counts from libuv's loop time, cached up to ~1 ms before performance.now() read it,
+  // so it may fire ~1 ms early by that clock (2.24 ms was seen): ≥ 1.5 ms is still 75× a run.
+  assert.ok(single >= 1.5, `single ${single} ms, expected the ~3 ms round trip`);
 });
 
 test('wallMsInTurns ranks kernels by their cost, not by who came first to a slow-starting GPU', async () => {
