@@ -169,6 +169,10 @@ test('lavapipe: a scorer switches to the fast-running tier between two images, o
     await scorer.score(img);
     assert.ok(isPromoted(rt), 'promoted at the next image');
     assert.ok([...cache.store.entries()].some(([k, v]) => k.startsWith('tier/') && v === 'promoted'), 'the promotion is remembered');
+    // The helper timed the matmul tiles too: the promoted tier runs the faster, remembered.
+    const tile = [...cache.store.entries()].find(([k]) => k.startsWith('matmul-tile/'))?.[1];
+    if (tile === undefined) assert.is.not(matmulVariant(rt, 256, 384, 1152), 'subgroup', 'timed wherever the subgroup kernel runs');
+    else assert.is(matmulVariant(rt, 919, 384, 1152), tile === '64' ? 'subgroup64' : 'subgroup');
   } finally {
     scorer.dispose();
     demote(rt);
