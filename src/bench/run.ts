@@ -2,7 +2,7 @@
 // web/bench.html. The caller opens runtimes and says what it knows about the platform.
 import type { Runtime } from '../runtime/runtime.ts';
 import type { AdapterDescription } from '../runtime/device.ts';
-import { tuneMatmul } from '../kernels/matmul.ts';
+import { tuneMatmul, tuneMatmulTile } from '../kernels/matmul.ts';
 import { DEFAULT_LONGER_SIDES, PATCH, resizedSize } from '../musiq/preprocess.ts';
 import type { MusiqDims } from '../musiq/checkpoint.ts';
 import { CONFIGS } from './random-checkpoint.ts';
@@ -89,6 +89,8 @@ export async function runBench(platform: BenchPlatform, o: BenchOptions): Promis
     if (cases.some((c) => c.group === 'matmul')) {
       const choice = await tuneMatmul(rt, { retune: true });
       log(`bench: matmul autotune chose ${choice}`);
+      // The rows mark the first tier's choice; a long run's tier measures its tile (matmul.ts).
+      if (await tuneMatmulTile(rt)) log('bench: a long run (promoted tier) takes the 64-row subgroup tile here, measured faster');
     }
     const kernels = pending.map(({ times, chosenOf, ...base }) => {
       const { ms, p95Ms, samples } = summarize(times);
