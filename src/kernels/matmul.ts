@@ -140,17 +140,8 @@ export async function tuneMatmulTile(rt: Runtime, cache?: TuneCache): Promise<bo
   const key = adapterKey(rt);
   const preferred = tuned.get(key) ?? defaultVariant(rt);
   if (!isCpuAdapter(rt.adapter) || preferred !== 'subgroup' || VARIANTS.subgroup64.unsupported(rt, M, K, N)) return false;
-  const x = rt.upload(filled(M * K, 0.5), [M, K]);
-  const w = rt.upload(filled(K * N, 0.25), [K, N]);
-  const bias = rt.zeros([N]);
-  const out = rt.empty([M, N]);
-  let use64: boolean;
-  try {
-    const [ms32, ms64] = await wallMsInTurns(rt, (['subgroup', 'subgroup64'] as const).map((variant) => () => void matmul(rt, x, w, { bias, out, variant })), 3, 0);
-    use64 = ms64 < ms32;
-  } finally {
-    for (const t of [x, w, bias, out]) t.dispose();
-  }
+  const [ms32, ms64] = await timeVariants(rt, ['subgroup', 'subgroup64'], [M, K, N], 0);
+  const use64 = ms64 < ms32;
   tile64OnCpu.set(key, use64);
   await cache?.set(`${TILE_VERSION}|${key}`, use64 ? '64' : '32');
   return use64;
@@ -302,27 +293,32 @@ export async function tuneMatmul(rt: Runtime, options: TuneMatmulOptions = {}): 
     tuned.set(adapterKey(rt), known);
     return known;
   }
-  const x = rt.upload(filled(M * K, 0.5), [M, K]);
-  const w = rt.upload(filled(K * N, 0.25), [K, N]);
-  const bias = rt.zeros([N]);
-  const out = rt.empty([M, N]);
+  // The naive kernel is the benchmarks' baseline, never the fastest: timing it would only
+  // add a second or so to tuning on a CPU adapter. subgroup64 is not a choice of its own:
+  // it is the subgroup kernel's 64-row tile where wantsTile64() says, refining that choice.
+  const variants = matmulVariantsFor(rt, M, K, N).filter((v) => v !== 'naive' && v !== 'subgroup64');
+  const ms = await timeVariants(rt, variants, [M, K, N], cpu ? 0 : 10);
   let best: { variant: MatmulVariant; ms: number } | undefined;
-  try {
-    // The naive kernel is the benchmarks' baseline, never the fastest: timing it would only
-    // add a second or so to tuning on a CPU adapter. subgroup64 is not a choice of its own:
-    // it is the subgroup kernel's 64-row tile where wantsTile64() says, refining that choice.
-    const variants = matmulVariantsFor(rt, M, K, N).filter((v) => v !== 'naive' && v !== 'subgroup64');
-    const ms = await wallMsInTurns(rt, variants.map((variant) => () => void matmul(rt, x, w, { bias, out, variant })), 3, cpu ? 0 : 10);
-    variants.forEach((variant, i) => {
-      if (!best || ms[i] < best.ms) best = { variant, ms: ms[i] };
-    });
-  } finally {
-    for (const t of [x, w, bias, out]) t.dispose();
-  }
+  variants.forEach((variant, i) => {
+    if (!best || ms[i] < best.ms) best = { variant, ms: ms[i] };
+  });
   const choice = best?.variant ?? defaultVariant(rt);
   tuned.set(adapterKey(rt), choice);
   await options.cache?.set(key, choice);
   return choice;
+}
+
+/** Wall ms of one [M×K]·[K×N] + bias per variant, timed in turns (wallMsInTurns) on filled() operands. */
+async function timeVariants(rt: Runtime, variants: readonly MatmulVariant[], [M, K, N]: readonly [number, number, number], minSampleMs: number): Promise<number[]> {
+  const x = rt.upload(filled(M * K, 0.5), [M, K]);
+  const w = rt.upload(filled(K * N, 0.25), [K, N]);
+  const bias = rt.zeros([N]);
+  const out = rt.empty([M, N]);
+  try {
+    return await wallMsInTurns(rt, variants.map((variant) => () => void matmul(rt, x, w, { bias, out, variant })), 3, minSampleMs);
+  } finally {
+    for (const t of [x, w, bias, out]) t.dispose();
+  }
 }
 
 /** Deterministic non-trivial data: timings do not depend on values, but NaN/denormals could. */
