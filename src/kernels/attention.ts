@@ -109,17 +109,35 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
  * than twice the better choice in hindsight). Its compile stalls that image (31-33 s): on a second
  * device it stalled it longer (36.1 s against 30.9 in one pair of runs: wgpu's lavapipe devices
  * do not compile beside each other), so compile-ahead.ts does not do that here.
+ * A run also proves long by the time it has spent, whatever its image count: on a Zen 1 host a
+ * 1024×768 image took 10.5 s on lavapipe's first tier against 7.4-9.2 promoted (the tier's matmul
+ * tile wins there too), so 32 images lost ~70 s, where after two minutes (12 images) the
+ * compile (~40 CPU-s, on the second device, beside the scorer) costs at most a third of what the
+ * run has spent; large photos, whose attention grows with the square of their tokens, promote
+ * after one or two. On the Zen 4 host 32 images take ~75 s, so the count rules there.
  */
-function tierRule(rt: Runtime): { costly: AttentionVariant[]; promoteAfter: number } | undefined {
+function tierRule(rt: Runtime): { costly: AttentionVariant[]; promoteAfter: PromotionPoint } | undefined {
   const { architecture, isFallback } = rt.adapter;
-  if (architecture === 'software') return { costly: ['looped'], promoteAfter: 32 };
-  if (isFallback && !architecture) return { costly: ['direct'], promoteAfter: 8 };
+  if (architecture === 'software') return { costly: ['looped'], promoteAfter: { images: 32, ms: 120_000 } };
+  if (isFallback && !architecture) return { costly: ['direct'], promoteAfter: { images: 8, ms: 120_000 } };
   return undefined;
 }
 
-/** Images a scorer runs before it promotes this adapter (scorer.ts); 32 where no kernel waits for it. */
-export function promoteAfter(rt: Runtime): number {
-  return tierRule(rt)?.promoteAfter ?? 32;
+/** When a run has proven long enough to pay for the fast-running tier's compile: images scored, or milliseconds spent scoring them. */
+export interface PromotionPoint {
+  images: number;
+  ms: number;
+}
+
+/** When a scorer promotes this adapter (scorer.ts); 32 images or two minutes where no kernel waits for it. */
+export function promoteAfter(rt: Runtime): PromotionPoint {
+  return tierRule(rt)?.promoteAfter ?? { images: 32, ms: 120_000 };
+}
+
+/** Whether a run that has scored `images` in `ms` (before the one about to start) has reached the promotion point. */
+export function provenLong(rt: Runtime, images: number, ms: number): boolean {
+  const at = promoteAfter(rt);
+  return images + 1 >= at.images || ms >= at.ms;
 }
 
 /** The variant attention() uses by default now: the first offered, unless it waits for promotion. */

@@ -10,7 +10,7 @@ import type { RgbImage } from '../image/rgb-image.ts';
 import { preprocess } from './preprocess.ts';
 import { MusiqModel, type WeightPrecision } from './model.ts';
 import { tuneMatmul, tuneMatmulTile } from '../kernels/matmul.ts';
-import { promoteAfter } from '../kernels/attention.ts';
+import { provenLong } from '../kernels/attention.ts';
 import { isPromoted, promote, recallPromotion, rememberPromotion } from '../kernels/tiers.ts';
 import { compileAhead, compilePromotedAhead, compileWhileLoading, rememberCompiled } from './compile-ahead.ts';
 import type { FilePrecision } from './quantize.ts';
@@ -117,7 +117,9 @@ export async function createScorerFrom(
   // Runs while the weights upload and the first image's stem runs; that image waits for it before its encoder.
   const newRuntime = options.newRuntime;
   let compiled = compileAhead(runtime, newRuntime, ckpt.dims, tuneCache) ?? options.compiling;
-  let scored = 0;
+  let scored = 0; // images, and the milliseconds they took: when the run has proven long (provenLong)
+  let spentMs = 0;
+  let promotionStarted = false;
   let promotionReady = false; // the fast-running tier, compiled on a second device
   let model: MusiqModel;
   try {
@@ -141,14 +143,15 @@ export async function createScorerFrom(
       const input = preprocess(rgb);
       const t2 = performance.now();
       // A run this long pays for compiling the fastest-running kernels (tiers.ts; how long:
-      // promoteAfter), on a second device where it can (compile-ahead.ts), switching between two
+      // provenLong), on a second device where it can (compile-ahead.ts), switching between two
       // images once they are ready; where there is none, this image waits for the compile.
       if (promotionReady && !isPromoted(runtime)) {
         promote(runtime);
         await rememberPromotion(runtime, tuneCache);
       }
       let promoting = false;
-      if (++scored === promoteAfter(runtime) && !isPromoted(runtime)) {
+      if (!promotionStarted && !isPromoted(runtime) && provenLong(runtime, scored, spentMs)) {
+        promotionStarted = true;
         const ahead = compilePromotedAhead(runtime, newRuntime, ckpt.dims, tuneCache);
         if (ahead) void ahead.then(() => (promotionReady = true));
         else {
@@ -163,6 +166,8 @@ export async function createScorerFrom(
       if (promoting) await rememberPromotion(runtime, tuneCache);
       runtime.trim(); // everything of this image has been read back
       const total = performance.now() - t0;
+      scored++;
+      spentMs += total;
       const result: ScoreResult = {
         score: scoreFromHead(out.logits, out.probabilities),
         variant: ckpt.variant,

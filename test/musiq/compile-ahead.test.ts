@@ -8,7 +8,7 @@ import { gpu, newRuntime } from '../gpu.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
 import type { Dispatch } from '../../src/runtime/runtime.ts';
 import type { TuneCache } from '../../src/kernels/tune.ts';
-import { attention, attentionVariant, attentionVariants, prepareAttention, promoteAfter } from '../../src/kernels/attention.ts';
+import { attention, attentionVariant, attentionVariants, prepareAttention, promoteAfter, provenLong } from '../../src/kernels/attention.ts';
 import { demote, isPromoted } from '../../src/kernels/tiers.ts';
 import { matmulVariant, setMatmulTile } from '../../src/kernels/matmul.ts';
 import { compileAhead, compilePromotedAhead, compileWhileLoading, rememberCompiled } from '../../src/musiq/compile-ahead.ts';
@@ -159,7 +159,7 @@ test('lavapipe: a scorer switches to the fast-running tier between two images, o
   const scorer = await openScorer({ checkpoint: 'tiny.npz' }, { source: async () => bytesSource('tiny.npz', bytes), downloads: () => false, newRuntime: factory, tuneCache: cache });
   try {
     const img = syntheticImage(32, 32);
-    for (let i = 0; i < promoteAfter(rt); i++) await scorer.score(img);
+    for (let i = 0; i < promoteAfter(rt).images; i++) await scorer.score(img);
     // made[0]: the scorer's own device; made[1]: compile-ahead's helper; made[2]: the promotion's.
     assert.is(made.length, 3, 'a second device was started for the promotion');
     assert.not.ok(isPromoted(rt), 'not promoted while it compiles');
@@ -174,6 +174,40 @@ test('lavapipe: a scorer switches to the fast-running tier between two images, o
     if (tile === undefined) assert.is.not(matmulVariant(rt, 256, 384, 1152), 'subgroup', 'timed wherever the subgroup kernel runs');
     else assert.is(matmulVariant(rt, 919, 384, 1152), tile === '64' ? 'subgroup64' : 'subgroup');
   } finally {
+    scorer.dispose();
+    demote(rt);
+    setMatmulTile(rt, undefined);
+  }
+});
+
+test('lavapipe: a run that has spent promoteAfter().ms scoring promotes at its next image, however few images it scored', async () => {
+  const rt = await lavapipe();
+  if (!rt) return;
+  const { images, ms } = promoteAfter(rt);
+  assert.ok(images > 2, 'the count alone would not promote at the second image');
+  assert.not.ok(provenLong(rt, 1, ms - 1));
+  assert.ok(provenLong(rt, 1, ms), 'time spent proves a run long');
+  assert.ok(provenLong(rt, images - 1, 0), 'and so does the count');
+  const bytes = writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1, seed: 5 });
+  const { made, factory } = recordingFactory();
+  const scorer = await openScorer({ checkpoint: 'tiny.npz' }, { source: async () => bytesSource('tiny.npz', bytes), downloads: () => false, newRuntime: factory, tuneCache: memoryCache() });
+  const clock = Object.getOwnPropertyDescriptor(performance, 'now');
+  try {
+    const img = syntheticImage(32, 32);
+    // The first image appears to take as long as promoteAfter().ms: every clock reading jumps by it.
+    let skew = 0;
+    const now = performance.now.bind(performance);
+    Object.defineProperty(performance, 'now', { configurable: true, value: () => now() + (skew += ms) });
+    await scorer.score(img);
+    if (clock) Object.defineProperty(performance, 'now', clock);
+    else delete (performance as { now?: unknown }).now;
+    assert.is(made.length, 2, 'no promotion after one image: the scorer and compile-ahead devices only');
+    await scorer.score(img);
+    assert.is(made.length, 3, 'the second image started the promotion');
+    await made[2].gone;
+  } finally {
+    if (clock) Object.defineProperty(performance, 'now', clock);
+    else delete (performance as { now?: unknown }).now;
     scorer.dispose();
     demote(rt);
     setMatmulTile(rt, undefined);
