@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { createScorer, decodeImage, resolveModel, MODEL_NAMES, type RgbImage, type Scorer, type ScoreResult } from '../src/index.node.ts';
 import { MusiqError } from '../src/common/errors.ts';
+import { compilingAhead } from '../src/musiq/compile-ahead.ts';
 import { batchProgress, progressBar, mib } from './progress.ts';
 import { fsMessage, isFsError, listInputs, parseShard, shardOf, sortInputs, type Input } from './inputs.ts';
 import { CSV_HEADER, csvLine, formatOf, openResultFile, type OutFormat, type ResultFile, type ResultRow } from './result-file.ts';
@@ -221,5 +222,8 @@ export async function main(argv: string[]): Promise<number> {
     out?.close();
     emb?.close();
     scorer?.dispose();
+    // A long run's promotion (src/kernels/tiers.ts) may still compile on a second device; the
+    // driver keeps the result for later runs, and the process cannot exit before it is done.
+    if (compilingAhead()) process.stderr.write('musiq: the driver is still compiling the faster kernels a long run switches to, for later runs; exiting when it is done (Ctrl-C quits now)\n');
   }
 }

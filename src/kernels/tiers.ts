@@ -38,9 +38,9 @@ export function demote(rt: Runtime): void {
   promoted.delete(adapterKey(rt));
 }
 
-/** Records a promotion whose kernels have run (so the driver has compiled and cached them). */
+/** Records that the fast-running kernels have run on this adapter (so the driver has compiled and cached them): later processes start promoted. */
 export async function rememberPromotion(rt: Runtime, cache: TuneCache | undefined): Promise<void> {
-  if (isPromoted(rt)) await cache?.set(`${TIER_KEY}|${adapterKey(rt)}`, 'promoted');
+  await cache?.set(`${TIER_KEY}|${adapterKey(rt)}`, 'promoted');
 }
 
 /** Promotes at once where an earlier process ran the fast-running kernels on this adapter. */

@@ -45,7 +45,7 @@ export function compileAhead(runtime: Runtime, newRuntime: (() => Promise<Runtim
   // The variant the scorer's first image will use (tiers.ts decides it per adapter).
   const variant = attentionVariant(runtime);
   const key = keyOf(runtime);
-  return onHelper(runtime, newRuntime, async () => (await cache?.get(key)) === undefined, (helper) => attend(helper, dims, variant));
+  return onHelper(runtime, newRuntime, async () => (await cache?.get(key)) === undefined, (helper) => attend(helper, dims, variant)).then(() => undefined);
 }
 
 /**
@@ -54,10 +54,11 @@ export function compileAhead(runtime: Runtime, newRuntime: (() => Promise<Runtim
  * faster, timed there (matmul.ts, tuneMatmulTile: the 64-row tile compiles in 7.5 s on a Zen 1
  * host and runs 1.3-1.7× faster there, 0.75-0.8× on a Zen 4).
  * Compiled on a second device, the scorer goes on with the fast-compiling tier meanwhile and
- * switches between two images once this resolves. undefined where nothing is compiled ahead
- * (not lavapipe, or no second device to be had): promote at once then, as before.
+ * switches between two images once this resolves: to true where the helper ran the tier's
+ * kernels (the driver has them cached then), false where it could not. undefined where nothing
+ * is compiled ahead (not lavapipe, or no second device to be had): promote at once then.
  */
-export function compilePromotedAhead(runtime: Runtime, newRuntime: (() => Promise<Runtime>) | undefined, dims: MusiqDims, cache?: TuneCache): Promise<void> | undefined {
+export function compilePromotedAhead(runtime: Runtime, newRuntime: (() => Promise<Runtime>) | undefined, dims: MusiqDims, cache?: TuneCache): Promise<boolean> | undefined {
   if (!newRuntime || runtime.adapter.architecture !== 'software') return undefined;
   return onHelper(runtime, newRuntime, async () => true, async (helper) => {
     asPromoted(helper, () => attend(helper, dims));
@@ -124,19 +125,33 @@ function attend(helper: Runtime, dims: MusiqDims, variant?: AttentionVariant): v
   attention(helper, helper.zeros([TOKENS, 3 * dims.heads * dims.headDim]), { heads: dims.heads, headDim: dims.headDim, variant });
 }
 
-/** Runs `encode` on a second device of the same adapter, waits for it, destroys the device; never fails. */
-async function onHelper(runtime: Runtime, newRuntime: () => Promise<Runtime>, wanted: () => Promise<boolean>, encode: (helper: Runtime) => void | Promise<void>): Promise<void> {
+let helpers = 0; // second devices at work now
+
+/** Whether a second device is compiling now: a process that ends meanwhile exits when it is done (the CLI says so). */
+export function compilingAhead(): boolean {
+  return helpers > 0;
+}
+
+/**
+ * Runs `encode` on a second device of the same adapter, waits for it, destroys the device; never
+ * fails. Resolves to whether `encode` ran to the end there.
+ */
+async function onHelper(runtime: Runtime, newRuntime: () => Promise<Runtime>, wanted: () => Promise<boolean>, encode: (helper: Runtime) => void | Promise<void>): Promise<boolean> {
   let helper: Runtime | undefined;
+  helpers++;
   try {
-    if (!(await wanted())) return;
+    if (!(await wanted())) return false;
     helper = await newRuntime();
-    if (adapterKey(helper) !== adapterKey(runtime)) return;
+    if (adapterKey(helper) !== adapterKey(runtime)) return false;
     await encode(helper);
     await helper.sync();
+    return true;
   } catch {
     // No second device, or it failed: the scorer's device compiles the kernels when it needs them.
+    return false;
   } finally {
     helper?.destroy();
+    helpers--;
   }
 }
 

@@ -145,15 +145,17 @@ export async function createScorerFrom(
       // A run this long pays for compiling the fastest-running kernels (tiers.ts; how long:
       // provenLong), on a second device where it can (compile-ahead.ts), switching between two
       // images once they are ready; where there is none, this image waits for the compile.
-      if (promotionReady && !isPromoted(runtime)) {
-        promote(runtime);
-        await rememberPromotion(runtime, tuneCache);
-      }
+      if (promotionReady && !isPromoted(runtime)) promote(runtime);
       let promoting = false;
       if (!promotionStarted && !isPromoted(runtime) && provenLong(runtime, scored, spentMs)) {
         promotionStarted = true;
         const ahead = compilePromotedAhead(runtime, newRuntime, ckpt.dims, tuneCache);
-        if (ahead) void ahead.then(() => (promotionReady = true));
+        // Remembered as soon as the helper has run the kernels, whether or not another image follows.
+        const remember = async (ran: boolean) => {
+          promotionReady = true;
+          if (ran) await rememberPromotion(runtime, tuneCache);
+        };
+        if (ahead) void ahead.then(remember).catch(() => undefined); // a cache not written: the next process promotes again
         else {
           promote(runtime);
           await tuneMatmulTile(runtime, tuneCache); // this image waits for the tier's compiles anyway

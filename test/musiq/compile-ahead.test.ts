@@ -11,7 +11,7 @@ import type { TuneCache } from '../../src/kernels/tune.ts';
 import { attention, attentionVariant, attentionVariants, prepareAttention, promoteAfter, provenLong } from '../../src/kernels/attention.ts';
 import { demote, isPromoted } from '../../src/kernels/tiers.ts';
 import { matmulVariant, setMatmulTile } from '../../src/kernels/matmul.ts';
-import { compileAhead, compilePromotedAhead, compileWhileLoading, rememberCompiled } from '../../src/musiq/compile-ahead.ts';
+import { compileAhead, compilePromotedAhead, compilingAhead, compileWhileLoading, rememberCompiled } from '../../src/musiq/compile-ahead.ts';
 import { openCheckpoint } from '../../src/musiq/checkpoint.ts';
 import { MusiqModel } from '../../src/musiq/model.ts';
 import { preprocess } from '../../src/musiq/preprocess.ts';
@@ -133,7 +133,10 @@ test('lavapipe: the fast-running tier is compiled on a second device, without pr
   if (!rt) return;
   const { made, factory } = recordingFactory();
   const cache = memoryCache();
-  await compilePromotedAhead(rt, factory, dims, cache);
+  const ahead = compilePromotedAhead(rt, factory, dims, cache);
+  assert.ok(compilingAhead(), 'a helper at work is reported (the CLI says why it has not exited)');
+  assert.is(await ahead, true, 'resolves to true: the kernels ran there');
+  assert.not.ok(compilingAhead());
   assert.is(made.length, 1);
   // The tiers differ in the attention kernel, and (where the subgroup kernel runs) in the matmul
   // tile, which the helper times: both tiles, in turns (matmul.ts, tuneMatmulTile).
@@ -166,9 +169,11 @@ test('lavapipe: a scorer switches to the fast-running tier between two images, o
     await made[2].gone;
     await new Promise((r) => setTimeout(r, 0)); // the helper's promise settles just after its device goes
     assert.not.ok(isPromoted(rt), 'nor in the middle of a run of images');
+    const remembered = () => [...cache.store.entries()].some(([k, v]) => k.startsWith('tier/') && v === 'promoted');
+    assert.ok(remembered(), 'remembered once the helper ran the kernels, before any further image (a run may end here)');
     await scorer.score(img);
     assert.ok(isPromoted(rt), 'promoted at the next image');
-    assert.ok([...cache.store.entries()].some(([k, v]) => k.startsWith('tier/') && v === 'promoted'), 'the promotion is remembered');
+
     // The helper timed the matmul tiles too: the promoted tier runs the faster, remembered.
     const tile = [...cache.store.entries()].find(([k]) => k.startsWith('matmul-tile/'))?.[1];
     if (tile === undefined) assert.is.not(matmulVariant(rt, 256, 384, 1152), 'subgroup', 'timed wherever the subgroup kernel runs');
