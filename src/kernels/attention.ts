@@ -114,7 +114,8 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
  * tile wins there too), so 32 images lost ~70 s, where after two minutes (12 images) the
  * compile (~40 CPU-s, on the second device, beside the scorer) costs at most a third of what the
  * run has spent; large photos, whose attention grows with the square of their tokens, promote
- * after one or two. On the Zen 4 host 32 images take ~75 s, so the count rules there.
+ * after one or two. The time adds up over processes (tiers.ts, recallSpent), so a shell loop
+ * that scores one file per process is promoted too. On the Zen 4 host 32 images take ~75 s, so the count rules there.
  */
 function tierRule(rt: Runtime): { costly: AttentionVariant[]; promoteAfter: PromotionPoint } | undefined {
   const { architecture, isFallback } = rt.adapter;
@@ -127,6 +128,11 @@ function tierRule(rt: Runtime): { costly: AttentionVariant[]; promoteAfter: Prom
 export interface PromotionPoint {
   images: number;
   ms: number;
+}
+
+/** Whether this adapter starts on a first tier of kernels that compile fast (tiers.ts). */
+export function hasTiers(rt: Runtime): boolean {
+  return tierRule(rt) !== undefined;
 }
 
 /** When a scorer promotes this adapter (scorer.ts); 32 images or two minutes where no kernel waits for it. */

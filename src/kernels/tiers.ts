@@ -7,6 +7,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { adapterKey, type TuneCache } from './tune.ts';
 
 const TIER_KEY = 'tier/1';
+const SPENT_KEY = 'tier-spent/1';
 const promoted = new Set<string>(); // adapterKeys running the fast-running tier
 
 /** Whether the adapter is on its fast-running tier: kernels may pay their compile cost. */
@@ -46,4 +47,18 @@ export async function rememberPromotion(rt: Runtime, cache: TuneCache | undefine
 /** Promotes at once where an earlier process ran the fast-running kernels on this adapter. */
 export async function recallPromotion(rt: Runtime, cache: TuneCache | undefined): Promise<void> {
   if ((await cache?.get(`${TIER_KEY}|${adapterKey(rt)}`)) === 'promoted') promote(rt);
+}
+
+/**
+ * Milliseconds that earlier processes spent scoring on this adapter's first tier: a run of short
+ * processes (a shell loop calling the CLI once per file) proves long as one long process does.
+ */
+export async function recallSpent(rt: Runtime, cache: TuneCache | undefined): Promise<number> {
+  const ms = Number(await cache?.get(`${SPENT_KEY}|${adapterKey(rt)}`));
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
+}
+
+/** Records the milliseconds spent on the first tier so far, this process's included (recallSpent). */
+export async function rememberSpent(rt: Runtime, cache: TuneCache | undefined, ms: number): Promise<void> {
+  await cache?.set(`${SPENT_KEY}|${adapterKey(rt)}`, String(Math.round(ms)));
 }

@@ -10,8 +10,8 @@ import type { RgbImage } from '../image/rgb-image.ts';
 import { preprocess } from './preprocess.ts';
 import { MusiqModel, type WeightPrecision } from './model.ts';
 import { tuneMatmul, tuneMatmulTile } from '../kernels/matmul.ts';
-import { provenLong } from '../kernels/attention.ts';
-import { isPromoted, promote, recallPromotion, rememberPromotion } from '../kernels/tiers.ts';
+import { hasTiers, provenLong } from '../kernels/attention.ts';
+import { isPromoted, promote, recallPromotion, recallSpent, rememberPromotion, rememberSpent } from '../kernels/tiers.ts';
 import { compileAhead, compilePromotedAhead, compileWhileLoading, rememberCompiled } from './compile-ahead.ts';
 import type { FilePrecision } from './quantize.ts';
 import type { TuneCache } from '../kernels/tune.ts';
@@ -117,8 +117,9 @@ export async function createScorerFrom(
   // Runs while the weights upload and the first image's stem runs; that image waits for it before its encoder.
   const newRuntime = options.newRuntime;
   let compiled = compileAhead(runtime, newRuntime, ckpt.dims, tuneCache) ?? options.compiling;
-  let scored = 0; // images, and the milliseconds they took: when the run has proven long (provenLong)
-  let spentMs = 0;
+  // Images, and the milliseconds they took (earlier processes' too): when the run has proven long (provenLong).
+  let scored = 0;
+  let spentMs = hasTiers(runtime) && !isPromoted(runtime) ? await recallSpent(runtime, tuneCache) : 0;
   let promotionStarted = false;
   let promotionReady = false; // the fast-running tier, compiled on a second device
   let model: MusiqModel;
@@ -170,6 +171,7 @@ export async function createScorerFrom(
       const total = performance.now() - t0;
       scored++;
       spentMs += total;
+      if (hasTiers(runtime) && !promotionStarted && !isPromoted(runtime)) await rememberSpent(runtime, tuneCache, spentMs);
       const result: ScoreResult = {
         score: scoreFromHead(out.logits, out.probabilities),
         variant: ckpt.variant,

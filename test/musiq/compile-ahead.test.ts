@@ -219,6 +219,40 @@ test('lavapipe: a run that has spent promoteAfter().ms scoring promotes at its n
   }
 });
 
+test('lavapipe: time spent on the first tier adds up over processes (a shell loop over files is promoted too)', async () => {
+  const rt = await lavapipe();
+  if (!rt) return;
+  const { ms } = promoteAfter(rt);
+  const bytes = writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1, seed: 5 });
+  const cache = memoryCache();
+  const spent = () => Number([...cache.store.entries()].find(([k]) => k.startsWith('tier-spent/'))?.[1]);
+  const open = (factory: () => Promise<Runtime>) => openScorer({ checkpoint: 'tiny.npz' }, { source: async () => bytesSource('tiny.npz', bytes), downloads: () => false, newRuntime: factory, tuneCache: cache });
+  const img = syntheticImage(32, 32);
+  try {
+    // One process, one image: its time is recorded.
+    const first = recordingFactory();
+    const one = await open(first.factory);
+    await one.score(img);
+    one.dispose();
+    assert.ok(spent() > 0, 'the image\'s time is in the cache');
+    assert.is(first.made.length, 2, 'no promotion');
+    // Later processes: earlier ones' time counts, so one that finds nearly promoteAfter().ms promotes at its second image.
+    cache.store.set([...cache.store.keys()].find((k) => k.startsWith('tier-spent/'))!, String(ms - 1));
+    const later = recordingFactory();
+    const two = await open(later.factory);
+    await two.score(img);
+    assert.ok(spent() >= ms, 'this process\'s time is added to the earlier ones\'');
+    const devices = later.made.length; // the scorer's (the first process noted the attention kernel compiled: no helper)
+    await two.score(img);
+    assert.is(later.made.length, devices + 1, 'the second image started the promotion');
+    await later.made.at(-1)!.gone;
+    two.dispose();
+  } finally {
+    demote(rt);
+    setMatmulTile(rt, undefined);
+  }
+});
+
 test('forward() awaits beforeEncoder after the stem and before any encoder kernel', async () => {
   const rt = await gpu();
   const ckpt = await openCheckpoint(bytesSource('tiny.npz', writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1, seed: 5 })));
