@@ -110,12 +110,13 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
  * device it stalled it longer (36.1 s against 30.9 in one pair of runs: wgpu's lavapipe devices
  * do not compile beside each other), so compile-ahead.ts does not do that here.
  * A run also proves long by the time it has spent, whatever its image count: on a Zen 1 host a
- * 1024×768 image took 10.5 s on lavapipe's first tier against 7.4-9.2 promoted (the tier's matmul
- * tile wins there too), so 32 images lost ~70 s, where after two minutes (12 images) the
- * compile (~40 CPU-s, on the second device, beside the scorer) costs at most a third of what the
- * run has spent; large photos, whose attention grows with the square of their tokens, promote
- * after one or two. The time adds up over processes (tiers.ts, recallSpent), so a shell loop
- * that scores one file per process is promoted too. On the Zen 4 host 32 images take ~75 s, so the count rules there.
+ * 1024×768 image took ~1.4× as long on lavapipe's first tier as promoted (the tier's matmul tile
+ * wins there too; CLI, six images: 55.5-61.4 s against 40.2-40.7), so 32 images lost over a
+ * minute, where after two minutes (12-17 images) the compile on the second device, beside the
+ * scorer (37-58 s there), costs about half of what the run has spent; large photos, whose
+ * attention grows with the square of their tokens, promote after one or two. The time adds up
+ * over processes (tiers.ts, recallSpent), so a shell loop that scores one file per process is
+ * promoted too. On the Zen 4 host 32 images take ~75 s, so the count decides there.
  */
 function tierRule(rt: Runtime): { costly: AttentionVariant[]; promoteAfter: PromotionPoint } | undefined {
   const { architecture, isFallback } = rt.adapter;
