@@ -173,7 +173,6 @@ test('lavapipe: a scorer switches to the fast-running tier between two images, o
     assert.ok(remembered(), 'remembered once the helper ran the kernels, before any further image (a run may end here)');
     await scorer.score(img);
     assert.ok(isPromoted(rt), 'promoted at the next image');
-
     // The helper timed the matmul tiles too: the promoted tier runs the faster, remembered.
     const tile = [...cache.store.entries()].find(([k]) => k.startsWith('matmul-tile/'))?.[1];
     if (tile === undefined) assert.is.not(matmulVariant(rt, 256, 384, 1152), 'subgroup', 'timed wherever the subgroup kernel runs');
