@@ -195,23 +195,22 @@ test('lavapipe: a run that has spent promoteAfter().ms scoring promotes at its n
   const bytes = writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1, seed: 5 });
   const { made, factory } = recordingFactory();
   const scorer = await openScorer({ checkpoint: 'tiny.npz' }, { source: async () => bytesSource('tiny.npz', bytes), downloads: () => false, newRuntime: factory, tuneCache: memoryCache() });
-  const clock = Object.getOwnPropertyDescriptor(performance, 'now');
+  // The first image appears to take as long as promoteAfter().ms: every clock reading jumps by it.
+  const clock = Object.getOwnPropertyDescriptor(performance, 'now'); // undefined where now() is the prototype's
+  const now = performance.now.bind(performance);
+  let skew = 0;
+  Object.defineProperty(performance, 'now', { configurable: true, value: () => now() + (skew += ms) });
+  const realClock = () => (clock ? Object.defineProperty(performance, 'now', clock) : delete (performance as { now?: unknown }).now);
   try {
     const img = syntheticImage(32, 32);
-    // The first image appears to take as long as promoteAfter().ms: every clock reading jumps by it.
-    let skew = 0;
-    const now = performance.now.bind(performance);
-    Object.defineProperty(performance, 'now', { configurable: true, value: () => now() + (skew += ms) });
     await scorer.score(img);
-    if (clock) Object.defineProperty(performance, 'now', clock);
-    else delete (performance as { now?: unknown }).now;
+    realClock();
     assert.is(made.length, 2, 'no promotion after one image: the scorer and compile-ahead devices only');
     await scorer.score(img);
     assert.is(made.length, 3, 'the second image started the promotion');
     await made[2].gone;
   } finally {
-    if (clock) Object.defineProperty(performance, 'now', clock);
-    else delete (performance as { now?: unknown }).now;
+    realClock();
     scorer.dispose();
     demote(rt);
     setMatmulTile(rt, undefined);
