@@ -3,6 +3,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
 import { isPromoted } from './tiers.ts';
+import { textureRows } from '../runtime/texture-copy.ts';
 
 /**
  * 'tiled': K/V tiles in workgroup memory shared by 64 queries (one per invocation), the
@@ -11,7 +12,8 @@ import { isPromoted } from './tiers.ts';
  * same whether 8 lanes share its address or not (`musiq bench`). 'unrolled':
  * keys 4 at a time by subgroup broadcasts, 8 queries per invocation, every register named and
  * every head-dim loop written out, for SwiftShader (attention_unrolled.wgsl). 'looped': the same
- * with loops over the 8 queries, for lavapipe, whose compiler unrolls them (attention_looped.wgsl).
+ * with loops over the 8 queries, for lavapipe, whose compiler unrolls them (attention_looped.wgsl),
+ * reading q, k and v from a texture copy of qkv (lib/attention_qkv_texture.wgsl).
  * 'direct': the looped kernel without subgroups, each invocation loading the 4 keys itself, for
  * CPU adapters without subgroups (Deno's WebGPU on lavapipe; attention_direct.wgsl). 'quad': tiled's
  * kernel with four lanes per query, each owning a quarter of the head dim, for GPUs with
@@ -48,6 +50,8 @@ export interface AttentionOptions {
 const INVOCATIONS: Record<AttentionVariant, number> = { tiled: 64, subgroup: 64, subgroup4: 64, unrolled: 8, looped: 8, direct: 8, quad: 128 };
 const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2, unrolled: 8, looped: 8, direct: 8, quad: 1 / 4 };
 const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup', unrolled: 'attention_unrolled', looped: 'attention_looped', direct: 'attention_direct', quad: 'attention' };
+/** Texels a row of the looped kernel's copy of qkv: TEX_W in lib/attention_qkv_texture.wgsl. */
+const QKV_TEXTURE_WIDTH = 2048;
 
 /** INVOCATIONS, widened to a whole subgroup for the 8-query kernels. */
 function invocations(rt: Runtime, variant: AttentionVariant): number {
@@ -64,6 +68,7 @@ const INCLUDES: Partial<Record<AttentionVariant, Record<string, string>>> = {
   subgroup4: { 'lib/attention_lanes8': 'lib/attention_lanes4' },
   direct: { 'lib/attention_keys_lanes': 'lib/attention_keys_direct' },
   quad: { 'lib/attention_query_lanes1': 'lib/attention_query_lanes4' },
+  looped: { 'lib/attention_qkv_buffer': 'lib/attention_qkv_texture' },
 };
 const MAX_HEAD_DIM = 64;
 
@@ -96,11 +101,15 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
 
 /**
  * Variants that cost more to compile than a first image is worth, run only once promoted
- * (tiers.ts), and after how many images a process promotes. lavapipe under Dawn: with an empty
- * Mesa cache the looped kernel took 31 CPU-s to compile (LLVM unrolls its 8 rows: 4 rows took 16.8,
- * 2 rows 7.1), the shuffle kernel 5.7 and tiled 2.7 (process CPU time of the first dispatch minus
- * a later one, T = 919, head dim 64), while looped saves ~0.1 s per 1024×768 image over the
- * shuffle kernel (17 GFLOP at 36 against 29 GFLOP/s): late, on a second device. lavapipe under
+ * (tiers.ts), and after how many images a process promotes. lavapipe under Dawn: none. The looped
+ * kernel took 31 CPU-s to compile reading qkv from its storage buffer (on a Zen 4 host; 40 s on a
+ * Zen 1), and waited for promotion; lavapipe inlines a branch, a bounds check and a scalar load per
+ * lane for every storage load at a different address in each lane, where a texel fetch is a call
+ * into a function compiled once per format. Reading q, k and v from a texture copy of qkv, on the
+ * Zen 1 host (fresh Mesa cache, T = 919, one layer): compile 7.9 s against 39.9, a layer 73 ms
+ * against 84 (the copy included); the shuffle kernel, the first tier's before, compiled in 8.0 s
+ * and ran 140 ms. So the first image runs it, and lavapipe's tier keeps the matmul tile (matmul.ts)
+ * only. lavapipe under
  * wgpu (Deno; a fallback adapter that reports no architecture), no subgroups: direct took 23.4 s
  * to compile and tiled 1.4 s, and a layer at T = 919 runs 62 ms against 285, so a 1024×768 image
  * takes 5.8 s on tiled against 3.1 on direct (8.4 against 5.0 on a busier host). A fresh
@@ -120,7 +129,7 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
  */
 function tierRule(rt: Runtime): { costly: AttentionVariant[]; promoteAfter: PromotionPoint } | undefined {
   const { architecture, isFallback } = rt.adapter;
-  if (architecture === 'software') return { costly: ['looped'], promoteAfter: { images: 32, ms: 120_000 } };
+  if (architecture === 'software') return { costly: [], promoteAfter: { images: 32, ms: 120_000 } };
   if (isFallback && !architecture) return { costly: ['direct'], promoteAfter: { images: 8, ms: 120_000 } };
   return undefined;
 }
@@ -201,8 +210,11 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
   const Q = opts.queries ?? T;
   if (!Number.isInteger(Q) || Q < 0 || Q > T) throw new MusiqError(`attention: queries must be an integer in [0, ${T}], got ${Q}`);
   const supported = attentionVariants(rt);
-  const variant = opts.variant ?? attentionVariant(rt);
+  let variant = opts.variant ?? attentionVariant(rt);
   if (!supported.includes(variant)) throw new MusiqError(`attention: variant "${variant}" is not available on ${rt.adapterName}`);
+  // A qkv too tall for the looped kernel's texture (~58 000 tokens at D = 384; the same kernel
+  // reading the buffer took 40 s to compile) goes to the next kernel offered, which reads the buffer.
+  if (variant === 'looped' && textureRows(qkv.size, QKV_TEXTURE_WIDTH) > rt.limits.maxTextureDimension2D) variant = supported[supported.indexOf('looped') + 1];
   const plan = attentionPlan(rt, Q, H, Dh, variant);
   const out = (opts.out ?? rt.empty([Q, D])) as Tensor<'f32'>;
   if (out.size !== Q * D || out.dtype !== 'f32') throw new MusiqError(`attention: out must hold [${Q}, ${D}], got [${out.shape.join(', ')}]`);
@@ -212,6 +224,7 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
     uniforms: uniforms([T, H, mask ? (mask.dtype === 'u32' ? 1 : 2) : 0, { f32: Math.sqrt(Dh) }, Q, Dh / 4]),
     // Without a mask the kernels never read binding 2; qkv stands in (read-only aliasing is allowed).
     buffers: [qkv, mask ?? qkv, out],
+    textures: variant === 'looped' ? [rt.textureOf(qkv, QKV_TEXTURE_WIDTH)] : undefined,
     workgroups: plan.workgroups,
     // Q×T×H×Dh: bench/profile-groups.ts counts 4·Q·T·H·Dh flop from it.
     label: `attention/${variant} ${Q}×${T}×${H}×${Dh}`,

@@ -1,13 +1,20 @@
 // A first image on lavapipe waits for LLVM: lavapipe compiles a kernel at its first dispatch, on
 // the queue thread that then runs it, one kernel after another, while the machine's other cores
-// idle. The encoder's attention kernel is the longest compile of a first image (~5.5 CPU-s for the
-// shuffle kernel; the stem's kernels take ~1 s each) and the model needs it only after the
+// idle. The encoder's attention kernel is the longest compile of a first image (~8 s for the
+// looped kernel on a Zen 1 host; the stem's kernels take 0.3-2 s each) and the model needs it only after the
 // checkpoint upload and the stem. So a second device on the same adapter dispatches that kernel
 // once, on a few tokens, while the scorer's own device uploads and runs the stem; Mesa's shader
 // cache, which both devices share, then hands the compiled kernel to the scorer's device, whose
 // first attention dispatch took 0.13-0.19 s instead of 5.6-5.9 s in a measurement on a fresh HOME.
 // A process that finds the tune cache's note that this adapter compiled the kernel before (the
 // driver then has it on disk) starts no helper: on a warm cache the second device only cost time.
+// With the helper, the compile of the shuffle kernel (then the first image's) was a cold image's
+// critical path. On a Zen 1 host (first dispatch on a fresh HOME against the second image's):
+// attention 9.9 s; the stem's kernels 6.8 s in all (each convolution 2.1, the one matmul pipeline
+// 1.1, four GroupNorms 0.3-0.4); LayerNorm 0.3. The stem was done 1.3-1.7 s before the helper, so
+// compiling it faster did not shorten the image (a 16-pixel convolution tile: 1.0 s a compile,
+// +18% run time; cold runs 15.4-16.9 s against 15.2-16.7, four alternating pairs). The looped
+// kernel reading qkv from a texture (attention.ts) compiles in about the stem's time.
 // The same helper compiles the fast-running tier (tiers.ts) when a long run earns it, so that the
 // scorer switches between two images instead of stalling one for the compile.
 // GPUs and SwiftShader compile when a pipeline is created and get no second device; nor does an
@@ -49,9 +56,9 @@ export function compileAhead(runtime: Runtime, newRuntime: (() => Promise<Runtim
 }
 
 /**
- * The same for the fast-running tier (tiers.ts): the looped attention kernel took ~25 s to compile
- * on lavapipe, which a promotion used to stall one image for; and the matmul tile this CPU runs
- * faster, timed there (matmul.ts, tuneMatmulTile: the 64-row tile compiles in 7.5 s on a Zen 1
+ * The same for the fast-running tier (tiers.ts): the attention kernel it runs (under Dawn on
+ * lavapipe the first tier's own since the looped kernel reads a texture: a cache hit) and the
+ * matmul tile this CPU runs faster, timed there (matmul.ts, tuneMatmulTile: the 64-row tile compiles in 7.5 s on a Zen 1
  * host and runs 1.3-1.7× faster there, 0.75-0.8× on a Zen 4).
  * Compiled on a second device, the scorer goes on with the fast-compiling tier meanwhile and
  * switches between two images once this resolves: to true where the helper ran the tier's

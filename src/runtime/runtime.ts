@@ -10,6 +10,7 @@ import { BufferPool, type MemoryStats } from './pool.ts';
 import { Profiler, type KernelTiming } from './timing.ts';
 import { Tensor, bytesFor, type DType, type TypedArrayFor } from './tensor.ts';
 import { UniformArena } from './uniforms.ts';
+import { TextureCopies, textureRows } from './texture-copy.ts';
 
 export interface Dispatch {
   /** Kernel file name in src/kernels without `.wgsl`. */
@@ -26,6 +27,8 @@ export interface Dispatch {
   uniforms?: ArrayBufferView;
   /** Storage buffers at @binding(1..n) in order (@binding(0..n-1) when there are no uniforms). */
   buffers: Tensor[];
+  /** Texture views (textureOf) at the bindings after the buffers. */
+  textures?: GPUTextureView[];
   workgroups: readonly [number, number?, number?];
   /** Shown in timings and errors; defaults to the kernel name. */
   label?: string;
@@ -48,6 +51,7 @@ export class Runtime {
   readonly #scopes: ErrorScopes;
   readonly #pipelines: PipelineCache;
   readonly #uniforms: UniformArena;
+  readonly #textures: TextureCopies;
   readonly #profiler: Profiler | undefined;
   #encoder: GPUCommandEncoder | undefined;
   #pass: GPUComputePassEncoder | undefined;
@@ -64,6 +68,7 @@ export class Runtime {
     this.#scopes = new ErrorScopes(this.device);
     this.#pipelines = new PipelineCache(this.device, this.#scopes);
     this.#uniforms = new UniformArena(this.device);
+    this.#textures = new TextureCopies(this.device);
     this.#profiler = profile && this.features.has('timestamp-query') ? new Profiler(this.device) : undefined;
     this.device.lost.then((info) => {
       if (!this.#destroyed) this.#lost = `${info.reason}: ${info.message}`;
@@ -106,6 +111,7 @@ export class Runtime {
   trim(): void {
     this.flush();
     this.#pool.endEpoch();
+    this.#textures.trim();
   }
 
   /** @internal called by Tensor.dispose */
@@ -165,6 +171,7 @@ export class Runtime {
     if (d.uniforms) entries.push({ binding: 0, resource: this.#uniforms.bind(d.uniforms) });
     const first = entries.length;
     d.buffers.forEach((t, i) => entries.push({ binding: first + i, resource: { buffer: t.buffer, size: Math.max(4, t.bytes) } }));
+    d.textures?.forEach((v, i) => entries.push({ binding: first + d.buffers.length + i, resource: v }));
     const [x, y = 1, z = 1] = d.workgroups;
     const maxWg = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxWg || y > maxWg || z > maxWg) {
@@ -179,6 +186,22 @@ export class Runtime {
       if (this.#profiler) this.#endPass();
     });
     this.#batchLabels.push(label);
+  }
+
+  /**
+   * `t`'s values (f32, a multiple of 4) copied, at this point of the batch, into an rgba32float
+   * texture `width` texels wide (width·16 a multiple of 256), row by row: values 4i..4i+3 at
+   * texel (i % width, ⌊i / width⌋). The view serves the dispatches encoded before the next
+   * textureOf() (one texture is reused). Throws when the rows exceed maxTextureDimension2D
+   * (texture-copy.ts, textureRows, says beforehand).
+   */
+  textureOf(t: Tensor, width: number): GPUTextureView {
+    this.#checkAlive();
+    if (t.dtype !== 'f32' || t.size % 4 !== 0) throw new MusiqError(`musiq: textureOf needs f32 values in whole texels, got ${t.dtype} × ${t.size}`);
+    if ((width * 16) % 256 !== 0 || width > this.limits.maxTextureDimension2D) throw new MusiqError(`musiq: texture width ${width} is not a multiple of 16 texels within the adapter's limit`);
+    const rows = textureRows(t.size, width);
+    if (rows > this.limits.maxTextureDimension2D) throw new MusiqError(`musiq: ${t.size} values need ${rows} texture rows; the adapter allows ${this.limits.maxTextureDimension2D}`);
+    return this.#textures.copy(this.#encoderForCopy(), t.buffer, t.size, width);
   }
 
   /** Copies `src` into `dst` (whole tensor unless sizes given, in elements). */
@@ -273,6 +296,7 @@ export class Runtime {
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.#profiler?.destroy();
+    this.#textures.destroy();
     this.device.destroy();
     this.#pool.close();
     this.#pipelines.clear();

@@ -138,12 +138,11 @@ test('lavapipe: the fast-running tier is compiled on a second device, without pr
   assert.is(await ahead, true, 'resolves to true: the kernels ran there');
   assert.not.ok(compilingAhead());
   assert.is(made.length, 1);
-  // The tiers differ in the attention kernel, and (where the subgroup kernel runs) in the matmul
-  // tile, which the helper times: both tiles, in turns (matmul.ts, tuneMatmulTile).
+  // The helper runs the promoted tier's attention kernel (under Dawn the first tier's own since the
+  // looped kernel reads a texture: a cache hit) and, where the subgroup kernel runs, times both
+  // matmul tiles, in turns (matmul.ts, tuneMatmulTile): the tiers differ in the tile.
   const labels = made[0].labels.map((l) => l.split(' ')[0]);
-  const expected = `attention/${attentionVariants(rt)[0]}`;
-  assert.is(labels[0], expected);
-  assert.ok(expected !== `attention/${attentionVariant(rt)}`, `the promoted attention differs from the first tier's (${expected})`);
+  assert.is(labels[0], `attention/${attentionVariants(rt)[0]}`);
   const tiles = matmulVariant(rt, 256, 384, 1152) === 'subgroup';
   assert.equal([...new Set(labels.slice(1))], tiles ? ['matmul_subgroup', 'matmul_subgroup64'] : []);
   assert.equal([...cache.store.keys()].map((k) => k.split('|')[0]), tiles ? ['matmul-tile/1'] : []);

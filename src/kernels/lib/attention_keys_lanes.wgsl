@@ -1,7 +1,7 @@
 // The 4-key tile of the subgroup kernels: lane l of each 4-lane group loaded key t0 + l's column
 // c, and broadcasts from lanes 0..3 put the 4 keys side by side (a register shuffle, no load).
 fn column(base: u32, c: u32) -> mat4x4f {
-  let v = qkv[base + min(c, p.C - 1u)];
+  let v = qkvAt(base + min(c, p.C - 1u));
   return mat4x4f(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u));
 }
 

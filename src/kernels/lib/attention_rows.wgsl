@@ -4,6 +4,8 @@
 override QB: u32 = 8u; // invocations per workgroup (attention.ts says why 8)
 
 #include "lib/attention_io"
+// qkvAt(i): the storage buffer, or a texture copy of it (attention.ts swaps it in for the looped kernel).
+#include "lib/attention_qkv_buffer"
 
 // A query's state: the scaled query, the output accumulator, the running max and sum, and whether
 // the query is valid (in all four components, to select against four keys at once).
@@ -18,7 +20,7 @@ alias Tile = array<mat4x4f, 16>;
 
 // The query's column c, scaled as flax scales it, zero past the head.
 fn query(base: u32, c: u32) -> vec4f {
-  return select(vec4f(0.0), qkv[base + min(c, p.C - 1u)] / p.sqrtDh, c < p.C);
+  return select(vec4f(0.0), qkvAt(base + min(c, p.C - 1u)) / p.sqrtDh, c < p.C);
 }
 
 fn start(r: ptr<function, Row>, row: u32, h: u32) {
