@@ -12,8 +12,8 @@ import { textureRows } from '../runtime/texture-copy.ts';
  * same whether 8 lanes share its address or not (`musiq bench`). 'unrolled':
  * keys 4 at a time by subgroup broadcasts, 8 queries per invocation, every register named and
  * every head-dim loop written out, for SwiftShader (attention_unrolled.wgsl). 'looped': the same
- * with loops over the 8 queries, for lavapipe, whose compiler unrolls them (attention_looped.wgsl),
- * reading q, k and v from a texture copy of qkv (lib/attention_qkv_texture.wgsl).
+ * with loops over the 8 queries, for lavapipe, whose compiler unrolls them (attention_looped.wgsl).
+ * Both read q, k and v from a texture copy of qkv (lib/attention_qkv_texture.wgsl; READS_TEXTURE).
  * 'direct': the looped kernel without subgroups, each invocation loading the 4 keys itself, for
  * CPU adapters without subgroups (Deno's WebGPU on lavapipe; attention_direct.wgsl). 'quad': tiled's
  * kernel with four lanes per query, each owning a quarter of the head dim, for GPUs with
@@ -50,8 +50,16 @@ export interface AttentionOptions {
 const INVOCATIONS: Record<AttentionVariant, number> = { tiled: 64, subgroup: 64, subgroup4: 64, unrolled: 8, looped: 8, direct: 8, quad: 128 };
 const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { tiled: 1, subgroup: 2, subgroup4: 2, unrolled: 8, looped: 8, direct: 8, quad: 1 / 4 };
 const KERNEL: Record<AttentionVariant, string> = { tiled: 'attention', subgroup: 'attention_subgroup', subgroup4: 'attention_subgroup', unrolled: 'attention_unrolled', looped: 'attention_looped', direct: 'attention_direct', quad: 'attention' };
-/** Texels a row of the looped kernel's copy of qkv: TEX_W in lib/attention_qkv_texture.wgsl. */
+/** Texels a row of the copy of qkv READS_TEXTURE kernels read: TEX_W in lib/attention_qkv_texture.wgsl. */
 const QKV_TEXTURE_WIDTH = 2048;
+/**
+ * The kernels that read qkv from a texture copy (Runtime.textureOf), where a storage load at a
+ * different address in each lane costs the CPU backends a compiled branch, bounds check and
+ * scalar load per lane, and a texel fetch a call. lavapipe, looped: tierRule's comment. SwiftShader,
+ * unrolled (Zen 1 host, T = 919, one layer): compile 2.3-3.0 s against 7.9-8.4; the model's 14
+ * layers 3.35 and 3.53 s against 3.68 and 3.93 (bench/profile.ts, alternating).
+ */
+const READS_TEXTURE: readonly AttentionVariant[] = ['looped', 'unrolled'];
 
 /** INVOCATIONS, widened to a whole subgroup for the 8-query kernels. */
 function invocations(rt: Runtime, variant: AttentionVariant): number {
@@ -69,6 +77,7 @@ const INCLUDES: Partial<Record<AttentionVariant, Record<string, string>>> = {
   direct: { 'lib/attention_keys_lanes': 'lib/attention_keys_direct' },
   quad: { 'lib/attention_query_lanes1': 'lib/attention_query_lanes4' },
   looped: { 'lib/attention_qkv_buffer': 'lib/attention_qkv_texture' },
+  unrolled: { 'lib/attention_qkv_buffer': 'lib/attention_qkv_texture' },
 };
 const MAX_HEAD_DIM = 64;
 
@@ -212,9 +221,11 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
   const supported = attentionVariants(rt);
   let variant = opts.variant ?? attentionVariant(rt);
   if (!supported.includes(variant)) throw new MusiqError(`attention: variant "${variant}" is not available on ${rt.adapterName}`);
-  // A qkv too tall for the looped kernel's texture (~58 000 tokens at D = 384; the same kernel
-  // reading the buffer took 40 s to compile) goes to the next kernel offered, which reads the buffer.
-  if (variant === 'looped' && textureRows(qkv.size, QKV_TEXTURE_WIDTH) > rt.limits.maxTextureDimension2D) variant = supported[supported.indexOf('looped') + 1];
+  // A qkv too tall for the texture (~58 000 tokens at D = 384) goes to the next kernel offered,
+  // which reads the buffer (the looped kernel reading it took 40 s to compile on lavapipe).
+  if (READS_TEXTURE.includes(variant) && textureRows(qkv.size, QKV_TEXTURE_WIDTH) > rt.limits.maxTextureDimension2D) {
+    variant = supported[supported.indexOf(variant) + 1];
+  }
   const plan = attentionPlan(rt, Q, H, Dh, variant);
   const out = (opts.out ?? rt.empty([Q, D])) as Tensor<'f32'>;
   if (out.size !== Q * D || out.dtype !== 'f32') throw new MusiqError(`attention: out must hold [${Q}, ${D}], got [${out.shape.join(', ')}]`);
@@ -224,7 +235,7 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
     uniforms: uniforms([T, H, mask ? (mask.dtype === 'u32' ? 1 : 2) : 0, { f32: Math.sqrt(Dh) }, Q, Dh / 4]),
     // Without a mask the kernels never read binding 2; qkv stands in (read-only aliasing is allowed).
     buffers: [qkv, mask ?? qkv, out],
-    textures: variant === 'looped' ? [rt.textureOf(qkv, QKV_TEXTURE_WIDTH)] : undefined,
+    textures: READS_TEXTURE.includes(variant) ? [rt.textureOf(qkv, QKV_TEXTURE_WIDTH)] : undefined,
     workgroups: plan.workgroups,
     // Q×T×H×Dh: bench/profile-groups.ts counts 4·Q·T·H·Dh flop from it.
     label: `attention/${variant} ${Q}×${T}×${H}×${Dh}`,

@@ -102,11 +102,12 @@ for (const [T, H, Dh, kind] of cases) {
   });
 }
 
-test('the looped kernel reads qkv from one reused texture: three sizes in one batch (growing it, then not) each reach their own dispatch', async () => {
+test('the 8-query kernels of CPU adapters read qkv from one reused texture: three sizes in one batch (growing it, then not) each reach their own dispatch', async () => {
   // A runtime of its own: the shared one's texture has grown to earlier tests' sizes.
   const rt = await newRuntime();
   try {
-    if (!attentionVariants(rt).includes('looped')) return skip('lavapipe', `attention 'looped' (lavapipe) not offered on ${rt.adapterName}`);
+    const variant = attentionVariants(rt).find((v) => v === 'looped' || v === 'unrolled');
+    if (!variant) return skip('lavapipe', `neither attention 'looped' (lavapipe) nor 'unrolled' (SwiftShader) is offered on ${rt.adapterName}`);
     const [H, Dh] = [2, 8];
     const D = H * Dh;
     // 5 tokens fill part of one 2048-texel row, 700 several rows and part of the next; the texture
@@ -116,10 +117,10 @@ test('the looped kernel reads qkv from one reused texture: three sizes in one ba
       const qkv = randomArray(T * 3 * D, 4242 + i, 2);
       return { T, qkv, tq: rt.upload(qkv, [T, 3 * D]), out: rt.empty([T, D]) };
     });
-    const runs = inputs.map((r) => ({ ...r, out: attention(rt, r.tq, { heads: H, headDim: Dh, variant: 'looped', out: r.out }) }));
+    const runs = inputs.map((r) => ({ ...r, out: attention(rt, r.tq, { heads: H, headDim: Dh, variant, out: r.out }) }));
     const got = (await rt.readAll(runs.map((r) => r.out))) as Float32Array[];
     runs.forEach((r, i) => {
-      check(got[i], attentionRef(r.qkv, r.T, { heads: H, headDim: Dh }), tolerances(r.qkv, r.T, H, Dh), r.T, H, Dh, `looped T=${r.T}`);
+      check(got[i], attentionRef(r.qkv, r.T, { heads: H, headDim: Dh }), tolerances(r.qkv, r.T, H, Dh), r.T, H, Dh, `${variant} T=${r.T}`);
       r.tq.dispose();
       r.out.dispose();
     });
@@ -212,8 +213,8 @@ test('attention for 12 000 tokens asks for O(T) memory (planned, not run)', () =
     };
     const { requested: big, stub } = sizes(12000);
     // Only the [T, 384] output: 18 MB, where a T×T score matrix per head would be 3.4 GB (and for
-    // the looped kernel the texture copy of qkv, 55 MB).
-    assert.equal(big, [12000 * 384 * 4, ...(variant === 'looped' ? [12000 * 1152 * 4] : [])]);
+    // the looped and unrolled kernels the texture copy of qkv, 55 MB).
+    assert.equal(big, [12000 * 384 * 4, ...(variant === 'looped' || variant === 'unrolled' ? [12000 * 1152 * 4] : [])]);
     assert.equal(attentionPlan(stub, 12000, 6, 64, variant).outBytes, 12000 * 384 * 4);
     assert.equal(sizes(6000).requested[0] * 2, big[0]);
   }
@@ -251,9 +252,11 @@ test('the default kernel follows the adapter (planned, not run)', () => {
   assert.is(kernelFor('software', 8, 919, undefined, true), looped);
   assert.is(kernelFor('software', 8, 919, 1, true), looped);
   assert.is(kernelFor('software', 4, 343, undefined, true), looped);
-  // SwiftShader: the unrolled kernel at every size; a GPU with subgroups: quad.
-  assert.is(kernelFor('swiftshader', 4, 919), 'attention_unrolled');
-  assert.is(kernelFor('swiftshader', 4, 919, 1), 'attention_unrolled');
+  // SwiftShader: the unrolled kernel reading a texture at every size that fits one, then tiled; a
+  // GPU with subgroups: quad.
+  assert.is(kernelFor('swiftshader', 4, 919), 'attention_unrolled, qkv from a texture');
+  assert.is(kernelFor('swiftshader', 4, 919, 1), 'attention_unrolled, qkv from a texture');
+  assert.is(kernelFor('swiftshader', 4, 58255), 'attention');
   assert.is(kernelFor('nvidia', 32, 919), 'attention, 4 lanes a query');
   // Deno's wgpu on lavapipe (fallback, no architecture, no subgroups): tiled until promoted, then
   // direct (23 s to compile); a GPU without subgroups: tiled either way.
