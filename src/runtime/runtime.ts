@@ -91,7 +91,9 @@ export class Runtime {
    * `allocatedPeak` the most that ever existed at once (since creation or `resetPeak()`). Between
    * images the pool keeps at most the largest recent working set (see trim()), and new buffers
    * replace stale ones, so after warm-up allocated stays within the weights + 1.5 × that set
-   * (test/memory.test.ts).
+   * (test/memory.test.ts). Not counted: textureOf()'s one texture (on CPU adapters the attention's
+   * copy of qkv, 12·T·D bytes: 4.2 MB for a 1024×768 image), freed at trim() once an image needs
+   * less than half of it.
    */
   get memory(): MemoryStats {
     return this.#pool.memory;
