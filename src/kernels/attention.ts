@@ -60,6 +60,18 @@ const QKV_TEXTURE_WIDTH = 2048;
  * layers 3.35 and 3.53 s against 3.68 and 3.93 (bench/profile.ts, alternating).
  */
 const READS_TEXTURE: readonly AttentionVariant[] = ['looped', 'unrolled'];
+const QKV_TEXTURE = { 'lib/attention_qkv_buffer': 'lib/attention_qkv_texture' };
+
+/**
+ * Whether `variant` reads the texture copy here. Not on lavapipe with subgroups wider than 8
+ * (LP_NATIVE_VECTOR_WIDTH=512, not Mesa's default): there the looped kernel's texel fetches
+ * returned zeros (every output 0 in the kernel tests), so it reads its buffer, and waits for
+ * promotion as it did before (tierRule).
+ */
+function readsTexture(rt: Runtime, variant: AttentionVariant): boolean {
+  const lanes = (rt.device as { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo?.subgroupMaxSize ?? 0;
+  return READS_TEXTURE.includes(variant) && !(rt.adapter.architecture === 'software' && lanes > 8);
+}
 
 /** INVOCATIONS, widened to a whole subgroup for the 8-query kernels. */
 function invocations(rt: Runtime, variant: AttentionVariant): number {
@@ -76,8 +88,6 @@ const INCLUDES: Partial<Record<AttentionVariant, Record<string, string>>> = {
   subgroup4: { 'lib/attention_lanes8': 'lib/attention_lanes4' },
   direct: { 'lib/attention_keys_lanes': 'lib/attention_keys_direct' },
   quad: { 'lib/attention_query_lanes1': 'lib/attention_query_lanes4' },
-  looped: { 'lib/attention_qkv_buffer': 'lib/attention_qkv_texture' },
-  unrolled: { 'lib/attention_qkv_buffer': 'lib/attention_qkv_texture' },
 };
 const MAX_HEAD_DIM = 64;
 
@@ -110,7 +120,8 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
 
 /**
  * Variants that cost more to compile than a first image is worth, run only once promoted
- * (tiers.ts), and after how many images a process promotes. lavapipe under Dawn: none. The looped
+ * (tiers.ts), and after how many images a process promotes. lavapipe under Dawn: none (but for
+ * 16-lane subgroups: readsTexture). The looped
  * kernel took 31 CPU-s to compile reading qkv from its storage buffer (on a Zen 4 host; 40 s on a
  * Zen 1), and waited for promotion; lavapipe inlines a branch, a bounds check and a scalar load per
  * lane for every storage load at a different address in each lane, where a texel fetch is a call
@@ -138,7 +149,7 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
  */
 function tierRule(rt: Runtime): { costly: AttentionVariant[]; promoteAfter: PromotionPoint } | undefined {
   const { architecture, isFallback } = rt.adapter;
-  if (architecture === 'software') return { costly: [], promoteAfter: { images: 32, ms: 120_000 } };
+  if (architecture === 'software') return { costly: readsTexture(rt, 'looped') ? [] : ['looped'], promoteAfter: { images: 32, ms: 120_000 } };
   if (isFallback && !architecture) return { costly: ['direct'], promoteAfter: { images: 8, ms: 120_000 } };
   return undefined;
 }
@@ -185,7 +196,7 @@ function pipelineOf(rt: Runtime, variant: AttentionVariant, headDim: number): { 
     // The 8-query kernels take the head dim as a uniform (its last field): one pipeline for every head dim.
     // The quad kernel's QB counts queries (four invocations each), the others' invocations.
     constants: QUERIES_PER_INVOCATION[variant] === 8 ? { QB } : { DH: headDim, QB: variant === 'quad' ? QB / 4 : QB },
-    includes: INCLUDES[variant],
+    includes: readsTexture(rt, variant) ? QKV_TEXTURE : INCLUDES[variant],
   };
 }
 
@@ -223,7 +234,7 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
   if (!supported.includes(variant)) throw new MusiqError(`attention: variant "${variant}" is not available on ${rt.adapterName}`);
   // A qkv too tall for the texture (~58 000 tokens at D = 384) goes to the next kernel offered,
   // which reads the buffer (the looped kernel reading it took 40 s to compile on lavapipe).
-  if (READS_TEXTURE.includes(variant) && textureRows(qkv.size, QKV_TEXTURE_WIDTH) > rt.limits.maxTextureDimension2D) {
+  if (readsTexture(rt, variant) && textureRows(qkv.size, QKV_TEXTURE_WIDTH) > rt.limits.maxTextureDimension2D) {
     variant = supported[supported.indexOf(variant) + 1];
   }
   const plan = attentionPlan(rt, Q, H, Dh, variant);
@@ -235,7 +246,7 @@ export function attention(rt: Runtime, qkv: Tensor, opts: AttentionOptions): Ten
     uniforms: uniforms([T, H, mask ? (mask.dtype === 'u32' ? 1 : 2) : 0, { f32: Math.sqrt(Dh) }, Q, Dh / 4]),
     // Without a mask the kernels never read binding 2; qkv stands in (read-only aliasing is allowed).
     buffers: [qkv, mask ?? qkv, out],
-    textures: READS_TEXTURE.includes(variant) ? [rt.textureOf(qkv, QKV_TEXTURE_WIDTH)] : undefined,
+    textures: readsTexture(rt, variant) ? [rt.textureOf(qkv, QKV_TEXTURE_WIDTH)] : undefined,
     workgroups: plan.workgroups,
     // Q×T×H×Dh: bench/profile-groups.ts counts 4·Q·T·H·Dh flop from it.
     label: `attention/${variant} ${Q}×${T}×${H}×${Dh}`,
