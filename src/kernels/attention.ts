@@ -121,17 +121,16 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
 /**
  * Variants that cost more to compile than a first image is worth, run only once promoted
  * (tiers.ts), and after how many images a process promotes. lavapipe under Dawn: none (but for
- * 16-lane subgroups: readsTexture). The looped
- * kernel took 31 CPU-s to compile reading qkv from its storage buffer (on a Zen 4 host; 40 s on a
- * Zen 1), and waited for promotion; lavapipe inlines a branch, a bounds check and a scalar load per
- * lane for every storage load at a different address in each lane, where a texel fetch is a call
- * into a function compiled once per format. Reading q, k and v from a texture copy of qkv, on the
- * Zen 1 host (fresh Mesa cache, T = 919, one layer): compile 7.9 s against 39.9, a layer 73 ms
- * against 84 (the copy included); the shuffle kernel, the first tier's before, compiled in 8.0 s
- * and ran 140 ms. So the first image runs it, and lavapipe's tier keeps the matmul tile (matmul.ts)
- * only. lavapipe under
- * wgpu (Deno; a fallback adapter that reports no architecture), no subgroups: direct took 23.4 s
- * to compile and tiled 1.4 s, and a layer at T = 919 runs 62 ms against 285, so a 1024×768 image
+ * 16-lane subgroups: readsTexture). The looped kernel took 31 CPU-s to compile reading qkv from
+ * its storage buffer (on a Zen 4 host; 40 s on a Zen 1), and waited for promotion; lavapipe
+ * inlines a branch, a bounds check and a scalar load per lane for every storage load at a
+ * different address in each lane, where a texel fetch is a call into a function compiled once per
+ * format. Reading q, k and v from a texture copy of qkv, on the Zen 1 host (fresh Mesa cache,
+ * T = 919, one layer): compile 7.9 s against 39.9, a layer 73 ms against 84 (the copy included);
+ * the shuffle kernel, the first tier's before, compiled in 8.0 s and ran 140 ms. So the first image
+ * runs it, and lavapipe's tier keeps the matmul tile (matmul.ts) only. lavapipe under wgpu (Deno;
+ * a fallback adapter that reports no architecture), no subgroups: direct took 23.4 s to compile
+ * and tiled 1.4 s, and a layer at T = 919 runs 62 ms against 285, so a 1024×768 image
  * takes 5.8 s on tiled against 3.1 on direct (8.4 against 5.0 on a busier host). A fresh
  * process's first image took 28.3-28.4 s on direct, 8.9-12.1 s on tiled; after 7 images on tiled
  * the time lost has about paid for the compile, so the 8th promotes (a ski rental: never much more
