@@ -144,7 +144,10 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
  * scorer (37-58 s there), costs about half of what the run has spent; large photos, whose
  * attention grows with the square of their tokens, promote after one or two. The time adds up
  * over processes (tiers.ts, recallSpent), so a shell loop that scores one file per process is
- * promoted too. On the Zen 4 host 32 images take ~75 s, so the count decides there.
+ * promoted too. On the Zen 4 host 32 images take ~75 s, so the count decides there. Re-measured
+ * once the first image ran the looped kernel (Zen 1 host, bench/model.ts, alternating): the first
+ * tier 5.19 and 4.96 s a 1024×768 image, promoted 4.81 and 4.95, so the 64-row tile's ~7.5 s
+ * compile pays after 20-35 images, and the point stayed.
  */
 function tierRule(rt: Runtime): { costly: AttentionVariant[]; promoteAfter: PromotionPoint } | undefined {
   const { architecture, isFallback } = rt.adapter;

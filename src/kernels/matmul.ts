@@ -34,6 +34,12 @@ const RESIDUAL = 4;
 const RESIDUAL_IN_Y = 8;
 /** Every variant reads W through one of these includes; for an f16 W they are swapped. */
 const HALF_W = { 'lib/matmul_w': 'lib/matmul_w_f16', 'lib/matmul_w4': 'lib/matmul_w4_f16' };
+// Tried, not kept: the subgroup kernels reading W from a texture copy on lavapipe, as attention
+// reads qkv (a w4At() over textureLoad). Zen 1 host, bench/model.ts alternating: 4.66-4.86 s an
+// image against 5.03-5.08, all of it from the stem's two matmuls (the encoder's alone: no gain).
+// With the stem's W in a texture, Dawn's event polling stalled for 1-4 s mid-image in 3 of 9 runs
+// (a tick blocked inside ProcessEvents), so the stem's onSubmittedWorkDone resolved at the image's
+// end and its stem/encoder split read e.g. 4740 ms / 0 ms; cause not found.
 
 interface Variant {
   kernel: string;
