@@ -16,10 +16,18 @@ import { compileAhead, compilePromotedAhead, compileWhileLoading, rememberCompil
 import type { FilePrecision } from './quantize.ts';
 import type { TuneCache } from '../kernels/tune.ts';
 
+/** Wall milliseconds of one image's stages. */
 export interface Timings {
   decode: number;
   preprocess: number;
+  /**
+   * Upload, patch stem and embedding, until the queue reported them done. The split between stem
+   * and encoder rests on that report: on lavapipe Dawn's event polling sometimes stalls for
+   * seconds during a process's first image, which then counts most of its encoder time here
+   * (seen as an encoder of ~0 ms). `total` is exact either way.
+   */
   stem: number;
+  /** The encoder and the head, from the stem's end to the scores read back. */
   encoder: number;
   total: number;
 }
