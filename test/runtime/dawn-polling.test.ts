@@ -48,6 +48,36 @@ test("Dawn's ticks are immediate within spinMs and timers after it", async () =>
   }
 });
 
+// The timer's delay as Node keeps it (Timeout#_idleTimeout, an internal field Node has had since v0.x).
+const delayOf = (handle: unknown) => (handle as { _idleTimeout: number })._idleTimeout;
+
+test("a long wait's ticks back off to maxIntervalMs, and the next wait starts at intervalMs again", async () => {
+  await gpu();
+  const saved = { ...dawnPolling };
+  try {
+    Object.assign(dawnPolling, { spinMs: 0, intervalMs: 1, backoff: 1 / 8, maxIntervalMs: 5 });
+    const delays: number[] = [];
+    const start = performance.now();
+    // One wait: a tick every 1 ms for 80 ms, as Dawn's loop would call setImmediate (spaced by a
+    // busy wait, so that a slow event loop cannot end the wait early).
+    while (performance.now() - start < 80) {
+      const h = setImmediate(nativeTick);
+      delays.push(delayOf(h));
+      clearTimeout(h as unknown as NodeJS.Timeout);
+      for (const t = performance.now(); performance.now() - t < 1; );
+    }
+    assert.is(delays[0], 1, 'a wait starts at intervalMs');
+    assert.ok(delays.every((d, i) => i === 0 || d >= delays[i - 1]), `delays never shrink within a wait: ${delays}`);
+    assert.is(delays.at(-1), 5, `after 80 ms (1/8 of it: 10) the delay is capped at maxIntervalMs: ${delays}`);
+    await new Promise((r) => setTimeout(r, 40)); // no tick for longer than 4 × 5 + 4 ms: the wait is over
+    const h = setImmediate(nativeTick);
+    assert.is(delayOf(h), 1, 'a new wait starts at intervalMs again');
+    clearTimeout(h as unknown as NodeJS.Timeout);
+  } finally {
+    Object.assign(dawnPolling, saved);
+  }
+});
+
 test('GPU work completes and reads back right when every tick waits on a timer', async () => {
   const rt = await gpu();
   const saved = { ...dawnPolling };
