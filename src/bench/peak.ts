@@ -16,7 +16,7 @@ export interface PeakOptions {
 /** Best rate over the chain counts: the peak is what the adapter can do, so its best sample counts. */
 async function fmaPeak(rt: Runtime, half: boolean, o: PeakOptions): Promise<number> {
   const iters = 256;
-  const target = o.quick ? 4 : 15; // ms per dispatch: well above timer resolution and dispatch cost
+  const target = 15; // ms per dispatch: well above timer resolution and dispatch cost
   const maxWg = Math.floor(Math.min(rt.limits.maxStorageBufferBindingSize, 2 ** 27) / (64 * 16));
   let best = 0;
   const cases: (TimedCase & { flop: number })[] = [];
@@ -60,6 +60,20 @@ async function bandwidth(rt: Runtime, o: PeakOptions): Promise<BenchPeak['bandwi
     for (const t of [a, b, c]) t.dispose();
   }
   return rows;
+}
+
+/**
+ * Measures the multiply-add peak again and keeps the better of the two in `peak`; the benchmark
+ * calls it after the kernel rows. On SwiftShader in Chromium the browser test's quick runs
+ * measured the peak at 2.3-5.9 GFLOP/s (23 runs, 4 ms dispatches), and a row timed at another
+ * moment then exceeded a low one by more than checkReport() allows (a CI run: attention 4.04
+ * against 2.27). With 15 ms dispatches in quick runs too and this second measurement, 6 of 6
+ * runs measured 4.0-5.5.
+ */
+export async function remeasureFmaPeak(rt: Runtime, peak: BenchPeak, o: PeakOptions): Promise<void> {
+  o.log('roofline: peak multiply-add again, after the kernels…');
+  peak.fmaGflops = Math.max(peak.fmaGflops, await fmaPeak(rt, false, o));
+  if (peak.fmaF16Gflops !== null) peak.fmaF16Gflops = Math.max(peak.fmaF16Gflops, await fmaPeak(rt, true, o));
 }
 
 export async function measurePeak(rt: Runtime, o: PeakOptions): Promise<BenchPeak> {

@@ -7,7 +7,7 @@ import { DEFAULT_LONGER_SIDES, PATCH, resizedSize } from '../musiq/preprocess.ts
 import type { MusiqDims } from '../musiq/checkpoint.ts';
 import { CONFIGS } from './random-checkpoint.ts';
 import { adapterInfo } from './environment.ts';
-import { measurePeak } from './peak.ts';
+import { measurePeak, remeasureFmaPeak } from './peak.ts';
 import { GROUPS, disposeStemWeights, kernelCases, randomStemWeights } from './cases.ts';
 import { benchModel } from './model.ts';
 import { kernelRow, verdicts } from './report.ts';
@@ -92,6 +92,7 @@ export async function runBench(platform: BenchPlatform, o: BenchOptions): Promis
       // The rows mark the first tier's choice; a long run's tier measures its tile (matmul.ts).
       if (await tuneMatmulTile(rt)) log('bench: a long run (promoted tier) takes the 64-row subgroup tile here, measured faster');
     }
+    if (pending.length) await remeasureFmaPeak(rt, peak, { quick: o.quick, log, counter });
     const kernels = pending.map(({ times, chosenOf, ...base }) => {
       const { ms, p95Ms, samples } = summarize(times);
       return kernelRow({ ...base, chosen: chosenOf() === base.variant }, { ms, p95Ms, samples }, peak);

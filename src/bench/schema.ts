@@ -25,7 +25,7 @@ export interface BenchAdapterInfo {
 }
 
 export interface BenchPeak {
-  /** f32 multiply-add throughput: the best of the peak kernel's chain counts (a run's best sample). */
+  /** f32 multiply-add throughput: the best of the peak kernel's chain counts (a run's best sample, measured before and after the kernel rows). */
   fmaGflops: number;
   /** The same in f16, null without shader-f16. */
   fmaF16Gflops: number | null;

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { attainable, checkReport, kernelRow, ROOF_MARGIN, verdicts } from '../../src/bench/report.ts';
 import { compareReports, formatComparison, parseReport } from '../../src/bench/compare.ts';
 import { runBench, tokensFor } from '../../src/bench/run.ts';
+import { remeasureFmaPeak } from '../../src/bench/peak.ts';
 import { BENCH_SCHEMA, type BenchKernelRow, type BenchReport } from '../../src/bench/schema.ts';
 import { createNodeRuntime } from '../../src/runtime/gpu.node.ts';
 import { preprocess } from '../../src/musiq/preprocess.ts';
@@ -156,6 +157,25 @@ test('a wall-clock run says so and passes the same checks', async () => {
   assert.ok(r.notes.some((n) => /wall clock/.test(n)), r.notes.join('; '));
   assert.is(r.peak.dispatchGpuMs, null);
   assert.equal(checkReport(r), []);
+});
+
+test('remeasureFmaPeak keeps the better of the two measurements, f32 and f16 alike', async () => {
+  const rt = await createNodeRuntime();
+  try {
+    const o = { quick: true, log: () => {}, counter: { created: 0 } };
+    const f16 = rt.features.has('shader-f16');
+    // A peak far above any adapter's stays; one far below is replaced by what was measured.
+    const high = { fmaGflops: 1e9, fmaF16Gflops: f16 ? 1e9 : null } as BenchReport['peak'];
+    await remeasureFmaPeak(rt, high, o);
+    assert.is(high.fmaGflops, 1e9);
+    assert.is(high.fmaF16Gflops, f16 ? 1e9 : null);
+    const low = { fmaGflops: 1e-9, fmaF16Gflops: f16 ? 1e-9 : null } as BenchReport['peak'];
+    await remeasureFmaPeak(rt, low, o);
+    assert.ok(low.fmaGflops > 1e-3 && low.fmaGflops < 1e9, `measured ${low.fmaGflops}`);
+    if (f16) assert.ok(low.fmaF16Gflops! > 1e-3, `measured f16 ${low.fmaF16Gflops}`);
+  } finally {
+    rt.destroy();
+  }
 });
 
 test('checkReport accepts a run of no kernel groups (--groups none)', () => {
