@@ -69,14 +69,17 @@ const QKV_TEXTURE = { 'lib/attention_qkv_buffer': 'lib/attention_qkv_texture' };
  * promotion as it did before (tierRule).
  */
 function readsTexture(rt: Runtime, variant: AttentionVariant): boolean {
-  const lanes = (rt.device as { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo?.subgroupMaxSize ?? 0;
-  return READS_TEXTURE.includes(variant) && !(rt.adapter.architecture === 'software' && lanes > 8);
+  return READS_TEXTURE.includes(variant) && !(rt.adapter.architecture === 'software' && (subgroupMaxSize(rt) ?? 0) > 8);
+}
+
+/** The adapter's widest subgroup, where Dawn says (adapterInfo is not in every runtime's types). */
+function subgroupMaxSize(rt: Runtime): number | undefined {
+  return (rt.device as { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo?.subgroupMaxSize;
 }
 
 /** INVOCATIONS, widened to a whole subgroup for the 8-query kernels. */
 function invocations(rt: Runtime, variant: AttentionVariant): number {
-  const lanes = (rt.device as { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo?.subgroupMaxSize ?? 0;
-  return QUERIES_PER_INVOCATION[variant] === 8 ? Math.max(INVOCATIONS[variant], Math.min(lanes, 64)) : INVOCATIONS[variant];
+  return QUERIES_PER_INVOCATION[variant] === 8 ? Math.max(INVOCATIONS[variant], Math.min(subgroupMaxSize(rt) ?? 0, 64)) : INVOCATIONS[variant];
 }
 
 /**
@@ -98,7 +101,7 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
   const min = rt.features.has('subgroups') ? (info?.subgroupMinSize ?? 0) : 0;
   const shuffled: AttentionVariant[] = [...(min >= 8 && min % 8 === 0 ? (['subgroup'] as const) : []), ...(min >= 4 && min % 4 === 0 ? (['subgroup4'] as const) : [])];
   // The quad kernel's slots assume whole subgroups in its workgroups (of 128 invocations).
-  const max = (rt.device as { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo?.subgroupMaxSize ?? min;
+  const max = subgroupMaxSize(rt) ?? min;
   const quad: AttentionVariant[] = min >= 4 && min % 4 === 0 && max <= INVOCATIONS.quad && INVOCATIONS.quad % max === 0 ? ['quad'] : [];
   // On GPUs the workgroup-memory layout is the textbook one (8 queries' registers per invocation
   // would spill), with four lanes per query where subgroups allow: on an H200, T = 919, quad

@@ -1,8 +1,8 @@
 // A first image on lavapipe waits for LLVM: lavapipe compiles a kernel at its first dispatch, on
 // the queue thread that then runs it, one kernel after another, while the machine's other cores
 // idle. The encoder's attention kernel is the longest compile of a first image (~8 s for the
-// looped kernel on a Zen 1 host; the stem's kernels take 0.3-2 s each) and the model needs it only after the
-// checkpoint upload and the stem. So a second device on the same adapter dispatches that kernel
+// looped kernel on a Zen 1 host; the stem's kernels take 0.3-2 s each) and the model needs it
+// only after the checkpoint upload and the stem. So a second device on the same adapter dispatches that kernel
 // once, on a few tokens, while the scorer's own device uploads and runs the stem; Mesa's shader
 // cache, which both devices share, then hands the compiled kernel to the scorer's device, whose
 // first attention dispatch took 0.13-0.19 s instead of 5.6-5.9 s in a measurement on a fresh HOME.
@@ -58,8 +58,8 @@ export function compileAhead(runtime: Runtime, newRuntime: (() => Promise<Runtim
 /**
  * The same for the fast-running tier (tiers.ts): the attention kernel it runs (under Dawn on
  * lavapipe the first tier's own since the looped kernel reads a texture: a cache hit) and the
- * matmul tile this CPU runs faster, timed there (matmul.ts, tuneMatmulTile: the 64-row tile compiles in 7.5 s on a Zen 1
- * host and runs 1.3-1.7× faster there, 0.75-0.8× on a Zen 4).
+ * matmul tile this CPU runs faster, timed there (matmul.ts, tuneMatmulTile: the 64-row tile
+ * compiles in 7.5 s on a Zen 1 host and runs 1.3-1.7× faster there, 0.75-0.8× on a Zen 4).
  * Compiled on a second device, the scorer goes on with the fast-compiling tier meanwhile and
  * switches between two images once this resolves: to true where the helper ran the tier's
  * kernels (the driver has them cached then), false where it could not. undefined where nothing
