@@ -52,22 +52,27 @@ function startPacing(): void {
   const immediate = (realSetImmediate = globalThis.setImmediate);
   const nativeSource = Function.prototype.toString.call(Function.prototype);
   let burstStart = 0;
-  let lastTick = -Infinity;
-  let lastDelay = 0;
+  let inDawnTick = false;
   const paced = (callback: (...args: unknown[]) => void, ...args: unknown[]) => {
     const dawnTick = args.length === 0 && callback.name === '' && Function.prototype.toString.call(callback) === nativeSource;
     if (!dawnTick) return immediate(callback, ...args);
     const now = performance.now();
-    // A tick well after the last one's timer was due starts a new wait.
-    if (now - lastTick > 4 * lastDelay + 4) burstStart = now;
-    lastTick = now;
+    // While a promise is pending Dawn schedules the next tick from inside the current one
+    // (AsyncRunner::ScheduleProcessEvents); a tick scheduled from anywhere else starts a new wait.
+    // (Telling waits apart by the gap between ticks let a short wait that followed a long one
+    // within ~70 ms inherit its 16 ms ticks: an empty dispatch's round trip read 17 ms.)
+    if (!inDawnTick) burstStart = now;
+    const tick = () => {
+      inDawnTick = true;
+      try {
+        callback();
+      } finally {
+        inDawnTick = false;
+      }
+    };
     const waited = now - burstStart;
-    if (waited < dawnPolling.spinMs) {
-      lastDelay = 0;
-      return immediate(callback);
-    }
-    lastDelay = Math.round(Math.min(dawnPolling.maxIntervalMs, Math.max(dawnPolling.intervalMs, waited * dawnPolling.backoff)));
-    return setTimeout(callback, lastDelay);
+    if (waited < dawnPolling.spinMs) return immediate(tick);
+    return setTimeout(tick, Math.round(Math.min(dawnPolling.maxIntervalMs, Math.max(dawnPolling.intervalMs, waited * dawnPolling.backoff))));
   };
   globalThis.setImmediate = Object.assign(paced, immediate) as typeof setImmediate;
 }

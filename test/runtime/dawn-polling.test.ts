@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { gpu } from '../gpu.ts';
 import { dawnPolling } from '../../src/runtime/gpu.node.ts';
 import { axpby } from '../../src/kernels/elementwise.ts';
+import { peakFma } from '../../src/kernels/roofline.ts';
 
 // A stand-in for Dawn's tick: a native function without a name that takes no arguments.
 const nativeTick = Function.prototype as (...args: unknown[]) => void;
@@ -51,30 +52,55 @@ test("Dawn's ticks are immediate within spinMs and timers after it", async () =>
 // The timer's delay as Node keeps it (Timeout#_idleTimeout, an internal field Node has had since v0.x).
 const delayOf = (handle: unknown) => (handle as { _idleTimeout: number })._idleTimeout;
 
-test("a long wait's ticks back off to maxIntervalMs, and the next wait starts at intervalMs again", async () => {
+test('a tick scheduled from outside a Dawn tick starts a new wait, however soon after the last', async () => {
   await gpu();
   const saved = { ...dawnPolling };
   try {
     Object.assign(dawnPolling, { spinMs: 0, intervalMs: 1, backoff: 1 / 8, maxIntervalMs: 5 });
-    const delays: number[] = [];
     const start = performance.now();
-    // One wait: a tick every 1 ms for 80 ms, as Dawn's loop would call setImmediate (spaced by a
-    // busy wait, so that a slow event loop cannot end the wait early).
-    while (performance.now() - start < 80) {
+    while (performance.now() - start < 60) {
       const h = setImmediate(nativeTick);
-      delays.push(delayOf(h));
+      assert.is(delayOf(h), 1, 'only Dawn rescheduling from inside its tick continues a wait');
       clearTimeout(h as unknown as NodeJS.Timeout);
       for (const t = performance.now(); performance.now() - t < 1; );
     }
-    assert.is(delays[0], 1, 'a wait starts at intervalMs');
-    assert.ok(delays.every((d, i) => i === 0 || d >= delays[i - 1]), `delays never shrink within a wait: ${delays}`);
-    assert.is(delays.at(-1), 5, `after 80 ms (1/8 of it: 10) the delay is capped at maxIntervalMs: ${delays}`);
-    await new Promise((r) => setTimeout(r, 40)); // no tick for longer than 4 × 5 + 4 ms: the wait is over
-    const h = setImmediate(nativeTick);
-    assert.is(delayOf(h), 1, 'a new wait starts at intervalMs again');
-    clearTimeout(h as unknown as NodeJS.Timeout);
   } finally {
     Object.assign(dawnPolling, saved);
+  }
+});
+
+test("a long GPU wait's ticks back off, and a wait right after it starts at intervalMs again", async () => {
+  const rt = await gpu();
+  const saved = { ...dawnPolling };
+  const realSetTimeout = globalThis.setTimeout;
+  let delays: number[] = [];
+  globalThis.setTimeout = ((cb: () => void, ms?: number) => (delays.push(ms ?? 0), realSetTimeout(cb, ms))) as typeof setTimeout;
+  const out = rt.empty([64 * 64 * 4]);
+  try {
+    Object.assign(dawnPolling, { spinMs: 0, intervalMs: 1, backoff: 1 / 4, maxIntervalMs: 20 });
+    let long: number[] = [];
+    let iters = 16384;
+    // Lengthen the GPU work until one wait lasts long enough (~80 ms) for its ticks to back off.
+    for (; iters <= 2 ** 24; iters *= 4) {
+      peakFma(rt, out, { workgroups: 64, iters, chains: 2 });
+      delays = [];
+      await rt.sync();
+      long = delays;
+      if (Math.max(0, ...long) >= 20) break;
+    }
+    const grows = long.slice(0, long.indexOf(20) + 1);
+    assert.ok(grows.every((d, i) => i === 0 || d >= grows[i - 1]), `delays never shrink within a wait: ${long}`);
+    assert.is(Math.max(...long), 20, `a long wait's delay reaches maxIntervalMs: ${long}`);
+    // Then at once a wait an eighth as long (~10 ms or more): several ticks, all short. Before,
+    // a wait that began within ~4 delays of the last tick took over the long wait's 20 ms.
+    peakFma(rt, out, { workgroups: 64, iters: iters / 8, chains: 2 });
+    delays = [];
+    await rt.sync();
+    assert.ok(delays.length > 0 && delays[0] <= 2, `the next wait's ticks start short again: ${delays}`);
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+    Object.assign(dawnPolling, saved);
+    out.dispose();
   }
 });
 
