@@ -15,7 +15,9 @@ export interface PeakOptions {
 
 /** Best rate over the chain counts: the peak is what the adapter can do, so its best sample counts. */
 async function fmaPeak(rt: Runtime, half: boolean, o: PeakOptions): Promise<number> {
-  const iters = 256;
+  // Long chains per invocation: on a CPU adapter each invocation's start and its stores cost as
+  // much as a few hundred rounds (lavapipe's scalar store per lane and component).
+  const iters = 1024;
   const target = 15; // ms per dispatch: well above timer resolution and dispatch cost
   const maxWg = Math.floor(Math.min(rt.limits.maxStorageBufferBindingSize, 2 ** 27) / (64 * 16));
   let best = 0;
