@@ -6,6 +6,12 @@
 // d = x − shift (shift = the group's first value), centred variance, y = (d − dmean)·rstd·s + b.
 // main_pool also max-pools what it normalised (the stem's root: GN, ReLU, 3×3/2 pool), so the
 // full-resolution normalised tensor is never written and read back.
+// Tried, not kept (2026-12-05, Zen 1): 4 positions per loop iteration in the statistics and the
+// output passes. SwiftShader ran the unpooled entries ~30% faster (gn_proj 276-287 ms against
+// 166-201; the model ~0.2 s of ~24 s) and lavapipe ~12%, but lavapipe's cold compile of the five
+// pipelines grew from 0.3-0.4 s each to 0.9-1.6 s: +3.6 s on a newcomer's first image against
+// ~50 ms an image. Pooling 3 taps an iteration, or with clamped loads instead of branches, did
+// not help either; 9 taps written out took SwiftShader minutes and ~9 GB to compile.
 struct Params {
   units: u32,    // P · C / max(CPG, 4)
   spatial: u32,
