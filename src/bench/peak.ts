@@ -66,11 +66,10 @@ async function bandwidth(rt: Runtime, o: PeakOptions): Promise<BenchPeak['bandwi
 
 /**
  * Measures the multiply-add peak again and keeps the better of the two in `peak`; the benchmark
- * calls it after the kernel rows. On SwiftShader in Chromium the browser test's quick runs
- * measured the peak at 2.3-5.9 GFLOP/s (23 runs, 4 ms dispatches), and a row timed at another
- * moment then exceeded a low one by more than checkReport() allows (a CI run: attention 4.04
- * against 2.27). With 15 ms dispatches in quick runs too and this second measurement, 6 of 6
- * runs measured 4.0-5.5.
+ * calls it after the kernel rows. On a shared machine one measurement can come out low, and a
+ * row timed at another moment then exceeds it by more than checkReport() allows (a CI run on
+ * SwiftShader in Chromium, with 4 ms dispatches and the earlier one-round-a-loop peak kernel:
+ * attention 4.04 GFLOP/s against a peak of 2.27).
  */
 export async function remeasureFmaPeak(rt: Runtime, peak: BenchPeak, o: PeakOptions): Promise<void> {
   o.log('roofline: peak multiply-add again, after the kernels…');

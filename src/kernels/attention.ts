@@ -1,5 +1,6 @@
 import { uniforms } from '../runtime/uniforms.ts';
 import type { Runtime } from '../runtime/runtime.ts';
+import { subgroupSizes } from '../runtime/device.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
 import { isPromoted } from './tiers.ts';
@@ -69,17 +70,12 @@ const QKV_TEXTURE = { 'lib/attention_qkv_buffer': 'lib/attention_qkv_texture' };
  * promotion as it did before (tierRule).
  */
 function readsTexture(rt: Runtime, variant: AttentionVariant): boolean {
-  return READS_TEXTURE.includes(variant) && !(rt.adapter.architecture === 'software' && (subgroupMaxSize(rt) ?? 0) > 8);
-}
-
-/** The adapter's widest subgroup, where Dawn says (adapterInfo is not in every runtime's types). */
-function subgroupMaxSize(rt: Runtime): number | undefined {
-  return (rt.device as { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo?.subgroupMaxSize;
+  return READS_TEXTURE.includes(variant) && !(rt.adapter.architecture === 'software' && (subgroupSizes(rt).max ?? 0) > 8);
 }
 
 /** INVOCATIONS, widened to a whole subgroup for the 8-query kernels. */
 function invocations(rt: Runtime, variant: AttentionVariant): number {
-  return QUERIES_PER_INVOCATION[variant] === 8 ? Math.max(INVOCATIONS[variant], Math.min(subgroupMaxSize(rt) ?? 0, 64)) : INVOCATIONS[variant];
+  return QUERIES_PER_INVOCATION[variant] === 8 ? Math.max(INVOCATIONS[variant], Math.min(subgroupSizes(rt).max ?? 0, 64)) : INVOCATIONS[variant];
 }
 
 /**
@@ -96,12 +92,11 @@ const MAX_HEAD_DIM = 64;
 
 /** The variants this runtime can run; the first is the default. */
 export function attentionVariants(rt: Runtime): AttentionVariant[] {
-  const info = (rt.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
   // The subgroup kernel shuffles within groups of 8 (or 4) lanes, so every subgroup must hold whole groups.
-  const min = rt.features.has('subgroups') ? (info?.subgroupMinSize ?? 0) : 0;
+  const min = rt.features.has('subgroups') ? (subgroupSizes(rt).min ?? 0) : 0;
   const shuffled: AttentionVariant[] = [...(min >= 8 && min % 8 === 0 ? (['subgroup'] as const) : []), ...(min >= 4 && min % 4 === 0 ? (['subgroup4'] as const) : [])];
   // The quad kernel's slots assume whole subgroups in its workgroups (of 128 invocations).
-  const max = subgroupMaxSize(rt) ?? min;
+  const max = subgroupSizes(rt).max ?? min;
   const quad: AttentionVariant[] = min >= 4 && min % 4 === 0 && max <= INVOCATIONS.quad && INVOCATIONS.quad % max === 0 ? ['quad'] : [];
   // On GPUs the workgroup-memory layout is the textbook one (8 queries' registers per invocation
   // would spill), with four lanes per query where subgroups allow: on an H200, T = 919, quad

@@ -1,7 +1,7 @@
 // Benchmarked by `musiq bench` (src/bench/cases.ts) on the stem's two convolutions.
 import { grid, uniforms } from '../runtime/uniforms.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { isCpuAdapter } from '../runtime/device.ts';
+import { isCpuAdapter, subgroupProblem } from '../runtime/device.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
 
@@ -26,13 +26,6 @@ export interface Conv2dOptions {
   out?: Tensor;
   /** Force a kernel (tests, benchmarks); by default the adapter decides. */
   variant?: Conv2dVariant;
-}
-
-/** Why a subgroup kernel broadcasting from lanes 0..lanes-1 cannot run here, or undefined. */
-function subgroupProblem(rt: Runtime, lanes: number): string | undefined {
-  if (!rt.features.has('subgroups')) return 'the adapter has no subgroups';
-  const min = (rt.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo?.subgroupMinSize;
-  return min !== undefined && min >= lanes ? undefined : `subgroups may be narrower than ${lanes} lanes (min ${min ?? 'unknown'})`;
 }
 
 const LANES = { subgroup: 8, subgroup4: 4 } as const;

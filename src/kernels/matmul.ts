@@ -5,7 +5,7 @@
 // default before tuning.
 import { grid, uniforms } from '../runtime/uniforms.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { isCpuAdapter } from '../runtime/device.ts';
+import { isCpuAdapter, subgroupProblem } from '../runtime/device.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { MusiqError } from '../common/errors.ts';
 import { adapterKey, wallMsInTurns, type TuneCache } from './tune.ts';
@@ -56,7 +56,7 @@ const VARIANTS: Record<MatmulVariant, Variant> = {
   blocked: { kernel: 'matmul_blocked', unsupported: (_rt, _M, _K, N) => vec4Columns(N), workgroups: (M, N) => grid(Math.ceil((Math.ceil(M / 12) * Math.ceil(N / 8)) / 64)) },
   subgroup: {
     kernel: 'matmul_subgroup',
-    unsupported: (rt, _M, K, N) => subgroupProblem(rt) ?? vec4Columns(N) ?? (K % 4 === 0 ? undefined : `K = ${K} is not a multiple of 4`),
+    unsupported: (rt, _M, K, N) => subgroupProblem(rt, 8) ?? vec4Columns(N) ?? (K % 4 === 0 ? undefined : `K = ${K} is not a multiple of 4`),
     workgroups: (M, N) => [Math.ceil(N / 32), Math.ceil(M / 32)],
   },
   subgroup64: {
@@ -71,12 +71,6 @@ const VARIANTS: Record<MatmulVariant, Variant> = {
   },
 };
 
-function subgroupProblem(rt: Runtime, lanes = 8): string | undefined {
-  if (!rt.features.has('subgroups')) return 'the adapter has no subgroups';
-  // The kernel broadcasts from lanes 0..lanes-1 of a `lanes`-invocation workgroup.
-  const min = (rt.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo?.subgroupMinSize;
-  return min !== undefined && min >= lanes ? undefined : `subgroups may be narrower than ${lanes} lanes (min ${min ?? 'unknown'})`;
-}
 
 function isVariant(v: string): v is MatmulVariant {
   return (MATMUL_VARIANTS as readonly string[]).includes(v);
@@ -93,7 +87,7 @@ const tuned = new Map<string, MatmulVariant>();
 function defaultVariant(rt: Runtime): MatmulVariant {
   const cpu = isCpuAdapter(rt.adapter);
   if (!cpu) return 'tiled';
-  return subgroupProblem(rt) === undefined ? 'subgroup' : subgroupProblem(rt, 4) === undefined ? 'subgroup4' : 'blocked';
+  return subgroupProblem(rt, 8) === undefined ? 'subgroup' : subgroupProblem(rt, 4) === undefined ? 'subgroup4' : 'blocked';
 }
 
 /**

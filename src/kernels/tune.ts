@@ -2,6 +2,7 @@
 // and optionally in a persistent cache (a JSON file via tune-cache.node.ts in Node,
 // localStorage in browsers), because measuring costs seconds on a CPU adapter.
 import type { Runtime } from '../runtime/runtime.ts';
+import { subgroupSizes } from '../runtime/device.ts';
 
 /** Persistent storage for tuning results; get/set may be sync or async. */
 export interface TuneCache {
@@ -16,8 +17,8 @@ export interface TuneCache {
  */
 export function adapterKey(rt: Runtime): string {
   const a = rt.adapter;
-  const info = (rt.device as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
-  return [a.vendor, a.architecture, a.device, a.description, `subgroups ${info?.subgroupMinSize ?? '?'}-${info?.subgroupMaxSize ?? '?'}`].join('|');
+  const { min, max } = subgroupSizes(rt);
+  return [a.vendor, a.architecture, a.device, a.description, `subgroups ${min ?? '?'}-${max ?? '?'}`].join('|');
 }
 
 /** A TuneCache on the browser's localStorage, or undefined where there is none. */

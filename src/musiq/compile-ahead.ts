@@ -2,10 +2,11 @@
 // the queue thread that then runs it, one kernel after another, while the machine's other cores
 // idle. The encoder's attention kernel is the longest compile of a first image (~8 s for the
 // looped kernel on a Zen 1 host; the stem's kernels take 0.3-2 s each) and the model needs it
-// only after the checkpoint upload and the stem. So a second device on the same adapter dispatches that kernel
-// once, on a few tokens, while the scorer's own device uploads and runs the stem; Mesa's shader
-// cache, which both devices share, then hands the compiled kernel to the scorer's device, whose
-// first attention dispatch took 0.13-0.19 s instead of 5.6-5.9 s in a measurement on a fresh HOME.
+// only after the checkpoint upload and the stem. So a second device on the same adapter
+// dispatches that kernel once, on a few tokens, while the scorer's own device uploads and runs
+// the stem; Mesa's shader cache, which both devices share, then hands the compiled kernel to the
+// scorer's device, whose first attention dispatch took 0.13-0.19 s instead of 5.6-5.9 s in a
+// measurement on a fresh HOME.
 // A process that finds the tune cache's note that this adapter compiled the kernel before (the
 // driver then has it on disk) starts no helper: on a warm cache the second device only cost time.
 // With the helper, the compile of the shuffle kernel (then the first image's) was a cold image's

@@ -81,3 +81,16 @@ export async function openDevice(gpu: GPU | undefined, powerPreference: GPUPower
   }
   return { device, adapter: description, features: new Set(features) };
 }
+
+/** A device's subgroup sizes where it says (Dawn's adapterInfo; not in every runtime's types). */
+export function subgroupSizes(rt: { readonly device: GPUDevice }): { min?: number; max?: number } {
+  const info = (rt.device as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
+  return { min: info?.subgroupMinSize, max: info?.subgroupMaxSize };
+}
+
+/** Why a kernel that broadcasts from lanes 0..lanes-1 of a `lanes`-invocation workgroup cannot run here, or undefined. */
+export function subgroupProblem(rt: { readonly device: GPUDevice; readonly features: Set<string> }, lanes: number): string | undefined {
+  if (!rt.features.has('subgroups')) return 'the adapter has no subgroups';
+  const { min } = subgroupSizes(rt);
+  return min !== undefined && min >= lanes ? undefined : `subgroups may be narrower than ${lanes} lanes (min ${min ?? 'unknown'})`;
+}
