@@ -40,6 +40,11 @@ const HALF_W = { 'lib/matmul_w': 'lib/matmul_w_f16', 'lib/matmul_w4': 'lib/matmu
 // With the stem's W in a texture, Dawn's event polling stalled for 1-4 s mid-image in 3 of 9 runs
 // (a tick blocked inside ProcessEvents), so the stem's onSubmittedWorkDone resolved at the image's
 // end and its stem/encoder split read e.g. 4740 ms / 0 ms; cause not found.
+// Tried, not kept: X in a uniform buffer (32 rows a dispatch, bound at an offset), each lane a
+// vec4 column of W, since lavapipe reads a uniform at a lane-uniform address as one scalar load
+// where a storage load costs a branch per lane and word. Zen 1 host, 919×384×1152, the kernel
+// alone in turns with these: 32×1 tile 99-163 ms, 32×2 92-98, 16×4 90-95; subgroup 85-114,
+// subgroup64 47-79. Not faster than the subgroup kernels, and 29 dispatches a matmul.
 
 interface Variant {
   kernel: string;
