@@ -15,6 +15,7 @@ import { groupNorm } from '../kernels/groupnorm.ts';
 import { maxPool } from '../kernels/maxpool.ts';
 import { embedTokens } from '../kernels/embed.ts';
 import { axpby } from '../kernels/elementwise.ts';
+import { padRgb0 } from '../kernels/pad_rgb0.ts';
 import { stem, stemChunkSize } from '../kernels/stem.ts';
 import { disposeStemWeights, stemKeyShapes, uploadStemWeights } from '../musiq/stem-weights.ts';
 import type { StemWeights } from '../kernels/stem.ts';
@@ -143,6 +144,12 @@ export function kernelCases(rt: Runtime, dims: MusiqDims, tokens: number, stemWe
   cases.push(plain(rt, 'elementwise', 'elementwise axpby', [T, D], 3 * T * D, F * 3 * T * D, (t) => {
     const a = t.rand([T, D]), b = t.rand([T, D]), y = t.empty([T, D]);
     return () => void axpby(rt, a, b, 1, 1, y);
+  }));
+  // The stem's RGB patches as RGB0 where its root convolution takes 4 channels (stem.ts): a copy.
+  const pixels = tokens * 32 * 32;
+  cases.push(plain(rt, 'elementwise', 'elementwise pad_rgb0', [pixels, 3], null, F * 7 * pixels, (t) => {
+    const x = t.rand([pixels, 3]);
+    return () => padRgb0(rt, x, pixels).dispose();
   }));
   const ids = tokens;
   cases.push(plain(rt, 'embed', 'embed tokens', [ids, D], 2 * ids * D, F * (ids * D + 2 * ids + (ids + 1) * D + (dims.posGrid ** 2 + dims.numScales + 1) * D), (t) => {

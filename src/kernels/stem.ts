@@ -5,9 +5,10 @@
 import { MusiqError } from '../common/errors.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
-import { conv2d } from './conv2d.ts';
+import { conv2d, conv2dVariant } from './conv2d.ts';
 import { groupNorm } from './groupnorm.ts';
 import { matmul } from './matmul.ts';
+import { padRgb0 } from './pad_rgb0.ts';
 
 /** GroupNorm parameters, flattened from the checkpoint's (1,1,1,C) to (C,). */
 export interface GroupNormWeights {
@@ -55,6 +56,20 @@ export function stemChunkSize(rt: Runtime, stemWidth: number): number {
 }
 
 /**
+ * The input channels of the root convolution's weights on this adapter: 3, or 4 where
+ * uploadStemWeights gives them a zero fourth channel and stem() the patches one (padRgb0).
+ * With 4, the root convolution reads whole vec4s, as the 3×3 one does, and both run in one
+ * pipeline: a newcomer's first image compiles one convolution instead of two, on lavapipe's
+ * 8-lane kernel ~2.2 s of LLVM each (Zen 1 host, fresh Mesa cache). It runs as fast there (918
+ * patches, in turns: 438-454 ms against 423-439), the vec4 loads paying for a third more
+ * multiply-adds; SwiftShader ran it 11% slower (2.00 s against 1.80) and compiles a convolution
+ * in ~0.8 s, so it keeps 3, as every other adapter does.
+ */
+export function rootChannels(rt: Runtime): 3 | 4 {
+  return rt.adapter.architecture === 'software' && conv2dVariant(rt) === 'subgroup' ? 4 : 3;
+}
+
+/**
  * patches [P, 32·32·3] in (y, x, c) order → features [P, 8·8·4W] in (h, w, c) order.
  * Every intermediate is released as soon as it is consumed.
  */
@@ -67,7 +82,10 @@ export function stem(rt: Runtime, w: StemWeights, patches: Tensor): Tensor {
   if (p > stemChunkSize(rt, W)) throw new MusiqError(`stem: ${p} patches exceed this adapter's chunk of ${stemChunkSize(rt, W)} (split the call)`);
 
   const side = PATCH / 4, px = side * side; // after the pool: 8×8 pixels
-  const root = conv2d(rt, patches, w.convRoot, { stride: 2, inputShape: [p, PATCH, PATCH, 3] });
+  const cin = w.convRoot.shape[2]; // 3, or 4 where the weights were padded (rootChannels)
+  const input = cin === 4 ? padRgb0(rt, patches, p * PATCH * PATCH) : patches;
+  const root = conv2d(rt, input, w.convRoot, { stride: 2, inputShape: [p, PATCH, PATCH, cin] });
+  if (input !== patches) input.dispose();
   // GN + ReLU + max-pool in one pass: the normalised 16×16 map is never stored.
   const x = groupNorm(rt, root, w.gnRoot.scale, w.gnRoot.bias, { eps: ROOT_EPS, relu: true, pool: { window: 3, stride: 2 }, out: rt.empty([p * px, W]) });
   root.dispose();

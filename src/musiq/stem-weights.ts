@@ -3,7 +3,7 @@
 import { MusiqError } from '../common/errors.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
-import type { GroupNormWeights, StemWeights } from '../kernels/stem.ts';
+import { rootChannels, type GroupNormWeights, type StemWeights } from '../kernels/stem.ts';
 
 /**
  * StdConv: per output channel, over (kh, kw, cin), w' = (w − mean) / (std + 1e-5) with the
@@ -26,6 +26,13 @@ export function standardizeConv(kernel: Float32Array, shape: readonly [number, n
     const denom = Math.sqrt(sq / k) + 1e-5;
     for (let i = 0; i < k; i++) out[i * cout + o] = (kernel[i * cout + o] - mean) / denom;
   }
+  return out;
+}
+
+/** HWIO [kh, kw, cin, cout] → [kh, kw, cinTo, cout], the added input channels' rows zero. */
+function padInputChannels(kernel: Float32Array, [kh, kw, cin, cout]: readonly [number, number, number, number], cinTo: number): Float32Array {
+  const out = new Float32Array(kh * kw * cinTo * cout);
+  for (let tap = 0; tap < kh * kw; tap++) out.set(kernel.subarray(tap * cin * cout, (tap + 1) * cin * cout), tap * cinTo * cout);
   return out;
 }
 
@@ -76,10 +83,12 @@ export async function uploadStemWeights(rt: Runtime, read: (key: string) => Prom
     uploaded.push(t);
     return t;
   };
-  const conv = (key: string): Tensor => {
+  const conv = (key: string, padTo?: number): Tensor => {
     const shape = shapes.get(key) as [number, number, number, number];
     const [kh, kw, cin, cout] = shape;
-    return put(standardizeConv(host.get(key)!, shape), kh === 1 && kw === 1 ? [cin, cout] : shape);
+    const std = standardizeConv(host.get(key)!, shape);
+    if (padTo && padTo > cin) return put(padInputChannels(std, shape, padTo), [kh, kw, padTo, cout]);
+    return put(std, kh === 1 && kw === 1 ? [cin, cout] : shape);
   };
   const gn = (name: string): GroupNormWeights => {
     const c = shapes.get(`${name}/scale`)![3];
@@ -89,7 +98,8 @@ export async function uploadStemWeights(rt: Runtime, read: (key: string) => Prom
   try {
     return {
       stemWidth,
-      convRoot: conv('conv_root/kernel'),
+      // Standardised over its own 3 input channels first: the zero ones only pad (rootChannels).
+      convRoot: conv('conv_root/kernel', rootChannels(rt)),
       gnRoot: gn('gn_root'),
       convProj: conv(`${u}/conv_proj/kernel`),
       gnProj: gn(`${u}/gn_proj`),

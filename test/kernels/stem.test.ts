@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gpu } from '../gpu.ts';
-import { stem, stemChunkSize } from '../../src/kernels/stem.ts';
+import { rootChannels, stem, stemChunkSize } from '../../src/kernels/stem.ts';
 import { stemRef } from '../../src/kernels/stem.ref.ts';
 import { disposeStemWeights, standardizeConv, stemKeyShapes, uploadStemWeights } from '../../src/musiq/stem-weights.ts';
 import { MusiqError } from '../../src/common/errors.ts';
@@ -42,6 +42,8 @@ async function checkStem(width: number, kinds: string[]): Promise<void> {
   const rt = await gpu();
   const raw = syntheticStem(width, width);
   const w = await uploadStemWeights(rt, async (k) => raw[k], width);
+  // This adapter's root convolution: RGB, or RGB0 with zero weights for the fourth channel.
+  assert.equal([...w.convRoot.shape], [7, 7, rootChannels(rt), width]);
   const patches = new Float32Array(kinds.length * PATCH);
   kinds.forEach((k, i) => patches.set(patchKinds[k](100 + i), i * PATCH));
   const tp = rt.upload(patches, [kinds.length, PATCH]);
