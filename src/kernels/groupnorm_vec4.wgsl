@@ -12,6 +12,9 @@
 // pipelines grew from 0.3-0.4 s each to 0.9-1.6 s: +3.6 s on a newcomer's first image against
 // ~50 ms an image. Pooling 3 taps an iteration, or with clamped loads instead of branches, did
 // not help either; 9 taps written out took SwiftShader minutes and ~9 GB to compile.
+// Nor CPG and RELU as uniforms instead of overrides, so that gn_proj and gn1/gn2 share a pipeline:
+// one lavapipe compile fewer (~0.3 s, once), but SwiftShader ran the stem's GroupNorms 5-14%
+// slower (the pooled root 455-489 ms against 426-431) and lavapipe's plain ones up to ~10%.
 struct Params {
   units: u32,    // P · C / max(CPG, 4)
   spatial: u32,
