@@ -88,20 +88,26 @@ export class MusiqModel {
     return out;
   }
 
-  /**
-   * One pre-LN encoder block. With `clsOnly` (the last block) every token still provides keys
-   * and values, but only the CLS query is attended and everything after attention runs for the
-   * CLS row alone: it is the only row read afterwards, and all those ops are per token.
-   */
-  #block(x: Tensor, l: Layer, options: { keepQkv?: Tensor; clsOnly?: boolean } = {}): Tensor {
-    const { rt, dims } = this;
-    const y = layernorm(rt, x, l.ln0[0], l.ln0[1], LN_EPS);
-    const qkv = matmul(rt, y, l.qkv, { bias: l.qkvBias });
-    if (options.keepQkv) rt.copy(qkv, options.keepQkv);
+  /** The first half of a pre-LN encoder block: qkv = LN(x)·W + b, copied to `keepQkv` if given. */
+  #qkv(x: Tensor, l: Layer, keepQkv?: Tensor): Tensor {
+    const y = layernorm(this.rt, x, l.ln0[0], l.ln0[1], LN_EPS);
+    const qkv = matmul(this.rt, y, l.qkv, { bias: l.qkvBias });
+    if (keepQkv) this.rt.copy(qkv, keepQkv);
     y.dispose();
-    const a = attention(rt, qkv, { heads: dims.heads, headDim: dims.headDim, queries: options.clsOnly ? 1 : undefined });
+    return qkv;
+  }
+
+  /**
+   * The rest of the block: attention, output projection, MLP, both residuals. With `clsOnly` (the
+   * last block) every token still provides keys and values, but only the CLS query is attended
+   * and everything after attention runs for the CLS row alone: it is the only row read
+   * afterwards, and all those ops are per token. Disposes x and qkv.
+   */
+  #attendAndMlp(x: Tensor, qkv: Tensor, l: Layer, clsOnly: boolean): Tensor {
+    const { rt, dims } = this;
+    const a = attention(rt, qkv, { heads: dims.heads, headDim: dims.headDim, queries: clsOnly ? 1 : undefined });
     qkv.dispose();
-    if (options.clsOnly) {
+    if (clsOnly) {
       const xCls = firstRow(rt, x);
       x.dispose();
       x = xCls;
@@ -118,8 +124,12 @@ export class MusiqModel {
     return x2;
   }
 
-  /** `beforeEncoder`: awaited between the stem and the encoder (a kernel compiled ahead, compile-ahead.ts). */
-  async forward(input: MusiqInput, options: { attention?: boolean; beforeEncoder?: Promise<void> } = {}): Promise<ForwardResult> {
+  /**
+   * `beforeAttention`: awaited before the first attention dispatch (its kernel, compiled ahead:
+   * compile-ahead.ts); the stem, the token embedding and the first block's projection are
+   * submitted first, so that they run, and lavapipe compiles their kernels, meanwhile.
+   */
+  async forward(input: MusiqInput, options: { attention?: boolean; beforeAttention?: Promise<void> } = {}): Promise<ForwardResult> {
     const { rt, dims } = this;
     const w = this.#w();
     if (input.tokens < 1) throw new MusiqError('musiq: an image gives at least one patch; got none');
@@ -132,17 +142,24 @@ export class MusiqModel {
     // round trip (~2 ms through Dawn on an H200, whose model takes 25-34 ms).
     const stemDone = rt.done();
     stemDone.catch(() => undefined); // a lost device rejects it too; the readback below reports that
-    await options.beforeEncoder;
     let x = embedTokens(rt, emb, spatial, scaleIds, w.pos, w.scale, w.cls);
     emb.dispose();
     spatial.dispose();
     scaleIds.dispose();
     const lastQkv = options.attention ? rt.empty([input.tokens + 1, 3 * dims.hidden]) : undefined;
-    w.layers.forEach((layer, i) => {
+    let waited = false;
+    for (const [i, layer] of w.layers.entries()) {
       const last = i === w.layers.length - 1;
-      x = this.#block(x, layer, last ? { keepQkv: lastQkv, clsOnly: true } : {});
+      const qkv = this.#qkv(x, layer, last ? lastQkv : undefined);
+      if (!waited) {
+        rt.flush();
+        await options.beforeAttention;
+        waited = true;
+      }
+      x = this.#attendAndMlp(x, qkv, layer, last);
       rt.flush();
-    });
+    }
+    if (!waited) await options.beforeAttention;
     // Only the CLS token (row 0) is read out: normalise and classify that row alone.
     const normed = layernorm(rt, x, w.norm[0], w.norm[1], LN_EPS, undefined, 1);
     x.dispose();

@@ -122,7 +122,7 @@ export async function createScorerFrom(
   await tuneMatmul(runtime, { cache: options.tuneCache });
   const tuneCache = options.tuneCache;
   await recallPromotion(runtime, tuneCache);
-  // Runs while the weights upload and the first image's stem runs; that image waits for it before its encoder.
+  // Runs while the weights upload and the first image's stem runs; that image waits for it before its first attention.
   const newRuntime = options.newRuntime;
   let compiled = compileAhead(runtime, newRuntime, ckpt.dims, tuneCache) ?? options.compiling;
   // Images, and the milliseconds they took (earlier processes' too): when the run has proven long (provenLong).
@@ -171,7 +171,7 @@ export async function createScorerFrom(
         }
         promoting = !ahead;
       }
-      const out = await model.forward(input, { ...options, beforeEncoder: compiled });
+      const out = await model.forward(input, { ...options, beforeAttention: compiled });
       if (compiled) await rememberCompiled(runtime, tuneCache);
       compiled = undefined;
       if (promoting) await rememberPromotion(runtime, tuneCache);

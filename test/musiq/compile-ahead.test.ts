@@ -1,5 +1,5 @@
 // src/musiq/compile-ahead.ts: a second device compiles the encoder's attention kernel while the
-// scorer's device loads and runs the stem, and the first forward waits for it before its encoder;
+// scorer's device loads and runs the stem, and the first forward waits for it before its first attention;
 // on SwiftShader the scorer's own device starts that compile before the checkpoint is read.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -250,7 +250,7 @@ test('lavapipe: time spent on the first tier adds up over processes (a shell loo
   }
 });
 
-test('forward() awaits beforeEncoder after the stem and before any encoder kernel', async () => {
+test('forward() awaits beforeAttention after the stem, the embedding and the first projection, before any attention', async () => {
   const rt = await gpu();
   const ckpt = await openCheckpoint(bytesSource('tiny.npz', writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1, seed: 5 })));
   const model = await MusiqModel.load(rt, ckpt);
@@ -264,14 +264,17 @@ test('forward() awaits beforeEncoder after the stem and before any encoder kerne
   // A thenable: `await` calls then(), so the call records what had been dispatched at that moment.
   const gate = { then: (resolve: () => void) => ((seenAtWait = [...labels]), resolve()) } as unknown as Promise<void>;
   try {
-    await model.forward(preprocess(syntheticImage(64, 48)), { beforeEncoder: gate });
+    await model.forward(preprocess(syntheticImage(64, 48)), { beforeAttention: gate });
   } finally {
     delete (rt as { dispatch?: unknown }).dispatch; // the prototype's again
     model.dispose();
   }
-  assert.ok(seenAtWait, 'forward() awaited beforeEncoder');
-  assert.ok(seenAtWait.some((l) => l.startsWith('conv2d')), `the stem ran before the wait: ${seenAtWait.join(', ')}`);
-  assert.not.ok(seenAtWait.some((l) => l.startsWith('attention') || l.startsWith('layernorm')), `no encoder kernel before the wait: ${seenAtWait.join(', ')}`);
+  assert.ok(seenAtWait, 'forward() awaited beforeAttention');
+  const before = seenAtWait.join(', ');
+  // What runs (and on lavapipe compiles) while the kernel compiled ahead is awaited.
+  for (const k of ['conv2d', 'embed', 'layernorm', 'matmul']) assert.ok(seenAtWait.some((l) => l.startsWith(k)), `${k} ran before the wait: ${before}`);
+  assert.not.ok(seenAtWait.some((l) => l.startsWith('attention')), `no attention before the wait: ${before}`);
+  assert.is(seenAtWait.filter((l) => l.startsWith('layernorm')).length, 1, `only the first block's LayerNorm before the wait: ${before}`);
   assert.ok(labels.some((l) => l.startsWith('attention')), 'the encoder ran after it');
 });
 
