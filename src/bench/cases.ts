@@ -16,7 +16,7 @@ import { maxPool } from '../kernels/maxpool.ts';
 import { embedTokens } from '../kernels/embed.ts';
 import { axpby } from '../kernels/elementwise.ts';
 import { padRgb0 } from '../kernels/pad_rgb0.ts';
-import { stem, stemChunkSize } from '../kernels/stem.ts';
+import { rootChannels, stem, stemChunkSize } from '../kernels/stem.ts';
 import { disposeStemWeights, stemKeyShapes, uploadStemWeights } from '../musiq/stem-weights.ts';
 import type { StemWeights } from '../kernels/stem.ts';
 import type { MusiqDims } from '../musiq/checkpoint.ts';
@@ -163,7 +163,8 @@ export function kernelCases(rt: Runtime, dims: MusiqDims, tokens: number, stemWe
 
   // The stem on one chunk of P patches: its two spatial convolutions with every variant...
   const convs: [string, number, number, number, number, number, number][] = [
-    ['conv2d conv_root', 32, 32, 3, 7, 2, W],
+    // RGB, or RGB0 where the model pads the patches (stem.ts, rootChannels): what the model runs.
+    ['conv2d conv_root', 32, 32, rootChannels(rt), 7, 2, W],
     ['conv2d conv2', 8, 8, W, 3, 1, W],
   ];
   const convVariants = conv2dVariants(rt);
