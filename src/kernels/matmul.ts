@@ -45,6 +45,23 @@ const HALF_W = { 'lib/matmul_w': 'lib/matmul_w_f16', 'lib/matmul_w4': 'lib/matmu
 // where a storage load costs a branch per lane and word. Zen 1 host, 919×384×1152, the kernel
 // alone in turns with these: 32×1 tile 99-163 ms, 32×2 92-98, 16×4 90-95; subgroup 85-114,
 // subgroup64 47-79. Not faster than the subgroup kernels, and 29 dispatches a matmul.
+// What lavapipe emits per load (Mesa 25.0.7's own source, gallivm lp_bld_nir_soa.c): a storage
+// load is scalar + broadcast only when its offset is built from constants and uniforms alone (a
+// loop counter or workgroup_id makes it per lane); per lane it is a branch on the lane's mask and
+// a bounds-check branch per word. Workgroup memory drops the bounds check, not the per-lane
+// branch. A uniform buffer at a per-lane offset is a branchless gather, as is an rgba32float
+// textureLoad (one 16-byte load a lane, through a function call). So X and W both through
+// textures were measured too (32-row tile, the kernel alone, in turns): 919×384×1152
+// W through a texture 52-55 ms against 68-72 for storage, X and W 57 ms; 919×1152×384 71 against
+// 81. The 64-row tile, whose W loads feed twice the multiply-adds, runs these shapes about as
+// fast from storage (919×384×1152: 47-79 ms, above), which fits W in a texture gaining nothing in
+// the encoder (above). Measured again in one process, 11 rounds in turns: 919×384×1152 medians
+// 79.5 ms (32 rows, storage), 71.6 (W texture), 64.6 (X texture), 67.7 (both), 50.6 (64 rows,
+// storage); 919×1152×384 57.6, 48.2, 52.0, 49.2, 43.1; the 64-row tile with textures ran as its
+// storage kernel. Compile on a fresh Mesa cache (919×384×1152, no epilogue): 32 rows 1.9-2.0 s,
+// W texture 1.8, both 1.55; 64 rows 4.3, both 2.75. So textures would help the first tier only
+// (~15% of its matmul time, ~0.4 s of a cold start), and only with the stem's matmuls too (one
+// pipeline), where the polling stall above struck: not taken.
 
 interface Variant {
   kernel: string;
