@@ -44,6 +44,12 @@ export const CONV2D_SUBGROUP_TILES = {
  * The subgroup kernels are built for CPU backends, where loads cost more than arithmetic (the
  * 8-lane one where subgroups have 8 lanes, else the 4-lane one); GPUs get the register-blocked
  * kernel with 64-invocation workgroups.
+ * Tried, not kept (2026-12-05, Zen 1, 918 patches, in turns): im2col (the rows written out by a
+ * kernel, in 32 MiB chunks) and then the adapter's matmul, which runs the stem's shapes at ~5
+ * GFLOP/s on SwiftShader against these kernels' 2-3. SwiftShader: the 3×3 convolution 1.50-1.54 s
+ * against 1.80-1.86, but the 7×7 root (RGB0) 2.6-3.1 s against 2.5-3.1, its im2col alone ~1.2 s
+ * (49 loop iterations a pixel, a 4-lane scatter a vec4); lavapipe: 0.55 s against 0.47 and 0.86
+ * against 0.70. ~0.3 s of SwiftShader's ~19 s an image was not worth a kernel and 32 MiB more.
  */
 export function conv2dVariant(rt: Runtime): Conv2dVariant {
   const cpu = isCpuAdapter(rt.adapter);
