@@ -76,6 +76,15 @@ test('unreadable images become error rows, the rest is scored, exit code 1', asy
   }
 });
 
+test('musiq --version prints package.json\'s version and nothing else; exit 0', async () => {
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  for (const flag of ['--version', '-v']) {
+    const r = await musiq([flag]);
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, `${version}\n`);
+  }
+});
+
 test('a missing checkpoint file is one line naming it, exit 1', async () => {
   const r = await musiq(['score', '--checkpoint', '/nonexistent/x.npz', join(images, 'small_64x64.png')]);
   assert.is(r.code, 1);

@@ -70,6 +70,12 @@ test('the install tree has no dev tools (tsx, typescript, esbuild) and no dev re
   assert.equal(found, []);
 });
 
+test('the installed bin prints the version it was packed with', async () => {
+  const r = await run(join(app, 'node_modules', '.bin', 'musiq'), ['--version'], app);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout.trim(), JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+});
+
 test('the bin scores a fixture like the independent implementation', async () => {
   const r = await run(join(app, 'node_modules', '.bin', 'musiq'), ['score', '--json', '--checkpoint', CKPT, join(fixtures, 'images', IMAGE)], app);
   assert.is(r.code, 0, r.stderr);

@@ -12,6 +12,7 @@ import { checkReport, formatReport } from '../src/bench/report.ts';
 import { compareReports, formatComparison, parseReport } from '../src/bench/compare.ts';
 import type { BenchReport, BenchRuntimeInfo } from '../src/bench/schema.ts';
 import type { AdapterDescription } from '../src/runtime/device.ts';
+import { packageVersion } from './package-version.ts';
 
 const HELP = `usage: musiq bench [options]
        musiq bench --compare <a.json> <b.json> [more.json...]
@@ -97,18 +98,6 @@ function runtimeInfo(): BenchRuntimeInfo {
   return { name, version, ...(webgpu ? { webgpu } : {}) };
 }
 
-/** This package's version: package.json is one level up from tools/ and two from dist/node/. */
-function packageVersion(): string {
-  for (const rel of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'musiq-webgpu' && pkg.version) return pkg.version;
-    } catch {
-      // try the next
-    }
-  }
-  return 'unknown';
-}
 
 /**
  * What can be known of Mesa's on-disk shader cache (lavapipe), looked at before any device exists

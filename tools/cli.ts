@@ -19,9 +19,14 @@ commands:
   convert --weights f16|int8 <in.npz> <out.npz>
                                    a smaller checkpoint (musiq convert --help)
   bench [--quick] [--json] [--size WxH] | --compare a.json b.json...
-                                   kernel and model benchmark with this adapter's roofline`;
+                                   kernel and model benchmark with this adapter's roofline
+  --version                        this package's version`;
 
 const [command, ...args] = process.argv.slice(2);
+if (command === '--version' || command === '-v') {
+  console.log((await import('./package-version.ts')).packageVersion());
+  process.exit(0);
+}
 if (!command || command === "--help" || command === "-h") {
   console.log(USAGE);
   process.exit(command ? 0 : 1);
