@@ -1,9 +1,10 @@
-// A newcomer's first `musiq score` against the second: the CLI run twice on a fresh HOME (Mesa's
+// A newcomer's first `musiq score` against the second: the CLI as the package ships it (dist/,
+// built first: through tsx each process would spend ~0.4 s more) run twice on a fresh HOME (Mesa's
 // shader cache, $MUSIQ_HOME and its tune.json all inside a new temporary folder), with the
 // full-size synthetic checkpoint and one 1024×768 JPEG (cjpeg; a PNG where cjpeg is missing).
 // Prints each run's wall time, the model time the CLI reports, and cold / warm.
 // --rounds N repeats all of it N times, each round on a new fresh HOME, and prints every round's
-// ratio and their median: on a shared 2-core host one round's ratio moved between 1.56 and 2.14.
+// ratio and their median: on a shared 2-core host one round's ratio moved between 1.56 and 2.27.
 //   npm run bench:cold [-- --size 1024x768] [-- --runs 2] [-- --rounds 3] [-- --json]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
+import { buildAll } from '../tools/build.ts';
 import { syntheticImage } from '../src/bench/synthetic-image.ts';
 
 const args = process.argv.slice(2);
@@ -35,7 +37,8 @@ try {
     const { writePng } = await import('../test/image/png-writer.ts');
     writeFileSync(image, writePng({ width, height, depth: 8, colorType: 2, samples: Uint16Array.from(img.data) }));
   }
-  const cli = fileURLToPath(new URL('../tools/cli.ts', import.meta.url));
+  await buildAll();
+  const cli = fileURLToPath(new URL('../dist/node/cli.js', import.meta.url));
   const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
     return (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2;
@@ -48,7 +51,7 @@ try {
     const rows: { run: number; wallMs: number; modelMs: number }[] = [];
     for (let run = 1; run <= runs; run++) {
       const t0 = performance.now();
-      const out = execFileSync(process.execPath, ['--import', 'tsx', cli, 'score', '--json', '--checkpoint', checkpoint, image], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = execFileSync(process.execPath, [cli, 'score', '--json', '--checkpoint', checkpoint, image], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       const wallMs = performance.now() - t0;
       const modelMs = (JSON.parse(out) as { ms: number }[])[0].ms;
       rows.push({ run, wallMs, modelMs });
