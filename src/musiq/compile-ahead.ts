@@ -18,6 +18,12 @@
 // kernel reading qkv from a texture (attention.ts) compiles in about the stem's time.
 // The same helper compiles the fast-running tier (tiers.ts) when a long run earns it, so that the
 // scorer switches between two images instead of stalling one for the compile.
+// Not under Deno's wgpu on lavapipe (a fallback adapter with no architecture), though a second
+// device there does share Mesa's cache (attention 'tiled', fresh cache: 5.2 s on one device, 92 ms
+// on the next): tried on 2026-12-05 (Zen 1), the helper's compile held up the scorer's device
+// instead of running beside it. createScorer took 8.9 and 9.0 s against 3.6 and 3.7, load + first
+// 1024×768 image 48.3 and 40.9 s against 36.6 and 38.1, and the promotion's image 78.7 s against
+// 74.0 for the stall it was to avoid.
 // GPUs and SwiftShader compile when a pipeline is created and get no second device; nor does an
 // adapter other than the scorer's, or a runtime the caller made (open-scorer.ts passes no factory
 // then: a second device made with defaults would ignore how the caller set up theirs).
