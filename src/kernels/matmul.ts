@@ -11,7 +11,7 @@ import { MusiqError } from '../common/errors.ts';
 import { adapterKey, wallMsInTurns, type TuneCache } from './tune.ts';
 import { isPromoted } from './tiers.ts';
 
-export const MATMUL_VARIANTS = ['naive', 'tiled', 'blocked', 'subgroup', 'subgroup64', 'subgroup4'] as const;
+export const MATMUL_VARIANTS = ['naive', 'tiled', 'blocked', 'uniform', 'subgroup', 'subgroup64', 'subgroup4'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
 export interface MatmulOptions {
@@ -76,6 +76,11 @@ const VARIANTS: Record<MatmulVariant, Variant> = {
   naive: { kernel: 'matmul_naive', unsupported: () => undefined, workgroups: (M, N) => [Math.ceil(N / 8), Math.ceil(M / 8)] },
   tiled: { kernel: 'matmul_tiled', unsupported: () => undefined, workgroups: (M, N) => [Math.ceil(N / 64), Math.ceil(M / 64)] },
   blocked: { kernel: 'matmul_blocked', unsupported: (_rt, _M, _K, N) => vec4Columns(N), workgroups: (M, N) => grid(Math.ceil((Math.ceil(M / 12) * Math.ceil(N / 8)) / 64)) },
+  uniform: {
+    kernel: 'matmul_uniform',
+    unsupported: (rt, M, K, N) => (isCpuAdapter(rt.adapter) ? undefined : 'it is meant for CPU adapters') ?? vec4Columns(N) ?? uniformProblem(M, K),
+    workgroups: (_M, N) => [Math.ceil(N / 4 / 64), 1],
+  },
   subgroup: {
     kernel: 'matmul_subgroup',
     unsupported: (rt, _M, K, N) => subgroupProblem(rt, 8) ?? vec4Columns(N) ?? (K % 4 === 0 ? undefined : `K = ${K} is not a multiple of 4`),
@@ -93,13 +98,29 @@ const VARIANTS: Record<MatmulVariant, Variant> = {
   },
 };
 
+/** matmul_uniform's X window: a uniform binding of 64 KiB (WebGPU's guaranteed limit), 256-byte aligned. */
+const X_WINDOW = 65536;
+const UNIFORM_ALIGN = 256;
+/** Rows a matmul_uniform dispatch takes: 32, or 14 where 32 rows of K do not fit a window with alignment slack. */
+function uniformRows(K: number): number {
+  return Math.floor((X_WINDOW - UNIFORM_ALIGN) / (K * 4)) >= 32 ? 32 : 14;
+}
+/** One dispatch per row tile: worth it for the encoder's few hundred rows, not for the stem's 58,752. */
+const UNIFORM_MAX_TILES = 128;
+function uniformProblem(M: number, K: number): string | undefined {
+  if (K % 4 !== 0) return `K = ${K} is not a multiple of 4`;
+  if (14 * K * 4 > X_WINDOW - UNIFORM_ALIGN) return `K = ${K} rows do not fit its 64 KiB uniform window`;
+  if (M * K * 4 < X_WINDOW) return `X of ${M}×${K} is smaller than its 64 KiB uniform window`;
+  if (Math.ceil(M / uniformRows(K)) > UNIFORM_MAX_TILES) return `${M} rows would take more than ${UNIFORM_MAX_TILES} dispatches`;
+  return undefined;
+}
 
 function isVariant(v: string): v is MatmulVariant {
   return (MATMUL_VARIANTS as readonly string[]).includes(v);
 }
 
 /** Bump when a kernel or the way of timing changes, so cached tuning results are measured again. */
-const TUNE_VERSION = 'matmul/5';
+const TUNE_VERSION = 'matmul/6';
 const tuned = new Map<string, MatmulVariant>();
 
 /**
@@ -184,7 +205,7 @@ export function matmulVariant(rt: Runtime, M: number, K: number, N: number): Mat
   // A tiny output on a CPU adapter gets the naive kernel: it compiles in 0.08 CPU-s against
   // tiled's 0.89 on lavapipe (fresh Mesa cache), and the head's few hundred flops need no tiling.
   const last: MatmulVariant = cpu && M * N <= 4096 ? 'naive' : 'tiled';
-  const order: MatmulVariant[] = [...tile64, preferred, ...(preferred.startsWith('subgroup') ? (['blocked'] as const) : []), last];
+  const order: MatmulVariant[] = [...tile64, preferred, ...(preferred.startsWith('subgroup') || preferred === 'uniform' ? (['blocked'] as const) : []), last];
   return order.find((v) => VARIANTS[v].unsupported(rt, M, K, N) === undefined) ?? 'naive';
 }
 
@@ -242,13 +263,35 @@ export function matmul(rt: Runtime, x: Tensor, w: Tensor, opts: MatmulOptions = 
   const flags = (opts.bias ? BIAS : 0) | (opts.gelu ? GELU : 0) | (opts.residual ? (residualInY ? RESIDUAL_IN_Y : RESIDUAL) : 0);
   if (M === 0 || N === 0) return out;
   const v = VARIANTS[variant];
+  if (variant === 'uniform') {
+    const rows = uniformRows(K);
+    for (let row0 = 0; row0 < M; row0 += rows) {
+      const end = Math.min(M, row0 + rows);
+      // The window holds rows row0 .. end - 1: aligned down to 256 bytes, and back from the
+      // buffer's end where it would run past it (the pool's buffers are 8 KiB multiples here).
+      const start = row0 * K * 4;
+      const offset = Math.min(start - (start % UNIFORM_ALIGN), x.buffer.size - X_WINDOW - ((x.buffer.size - X_WINDOW) % UNIFORM_ALIGN));
+      if (offset < 0 || end * K * 4 > offset + X_WINDOW) throw new MusiqError(`matmul: rows ${row0}..${end - 1} of a ${x.buffer.size}-byte X do not fit one uniform window`);
+      rt.dispatch({
+        kernel: v.kernel,
+        constants: { TILE_ROWS: rows },
+        includes: { 'lib/matmul_x4': 'lib/matmul_x4_uniform', ...(halfW ? HALF_W : {}) },
+        // p.M is the tile's end: the kernel stores rows row0 .. M - 1.
+        uniforms: uniforms([end, N, K, flags, 0, K, row0, (start - offset) / 16]),
+        buffers: [{ tensor: x, offset, size: X_WINDOW }, w, opts.bias ?? w, opts.residual && !residualInY ? opts.residual : w, out],
+        workgroups: v.workgroups(M, N),
+        label: `matmul_uniform${halfW ? '_w16' : ''} ${end - row0}×${K}×${N}`,
+      });
+    }
+    return out;
+  }
   const parts = kParts(rt, variant, K, flags);
   parts.forEach(([k0, k1], i) => {
     rt.dispatch({
       kernel: v.kernel,
       includes: halfW ? HALF_W : undefined,
       // A part after the first adds its sum to Y (bias and residual are in it already).
-      uniforms: uniforms([M, N, K, i === 0 ? flags : RESIDUAL_IN_Y, k0, k1]),
+      uniforms: uniforms([M, N, K, i === 0 ? flags : RESIDUAL_IN_Y, k0, k1, 0, 0]),
       // Absent operands are bound to x, which the kernel then never reads (flags say so).
       buffers: [x, w, opts.bias ?? x, opts.residual && !residualInY ? opts.residual : x, out],
       workgroups: v.workgroups(M, N),

@@ -19,15 +19,10 @@
 // 16 rows × 4 vec4 columns with 4 k-steps per mat4×vec4 takes 19,700 instructions per 1024
 // multiply-adds per lane (1024 lane-word loads, ~15 instructions each with the spills they cause)
 // against matmul_subgroup's 8,900 (384 lane-word loads).
-// The lead for Deno on a Zen 1 host, where this kernel ran 288 ms at 919×384×1152 (2.8 GFLOP/s;
-// Deno's model there 3.2-3.7× Node's time, its matmuls 17.9 s of 25.0): X in a uniform buffer.
-// lavapipe reads a uniform buffer at a per-lane offset as a branchless gather (Mesa 25.0.7's
-// lp_bld_nir_soa.c; a storage load is a branch and a bounds check per lane and word). A prototype
-// under Deno, 32 rows a dispatch bound at an offset into X (48 KiB), one vec4 column a lane: 157
-// ms against 317 for its storage twin and 288 for this kernel (16 rows × 2 columns: 180 ms). It
-// needs the pool's buffers usable as uniforms, bindings of a range, 29 dispatches for K = 384 and
-// 14-row tiles for K = 1152 (a K split would make the rows non-contiguous), and leaves the
-// embedding (K = 16384: one row per 64 KiB) to this kernel.
+// Where X fits 64 KiB windows of 14-32 rows (the encoder's matmuls), matmul_uniform.wgsl reads it
+// from a uniform buffer instead, which lavapipe gathers without branches: under Deno on a Zen 1
+// host 157 ms at 919×384×1152 against this kernel's 288. This one keeps the embedding and the
+// stem's shapes (too many windows).
 #include "lib/matmul_w4"
 #include "lib/matmul_epilogue"
 

@@ -2,7 +2,7 @@
 // the work (a run of small images after a large one gives the large one's memory back).
 import { MusiqError } from '../common/errors.ts';
 
-const BUFFER_USAGE = 0x80 /* STORAGE */ | 0x4 /* COPY_SRC */ | 0x8; /* COPY_DST */
+const BUFFER_USAGE = 0x80 /* STORAGE */ | 0x40 /* UNIFORM: matmul_uniform binds windows of X */ | 0x4 /* COPY_SRC */ | 0x8; /* COPY_DST */
 
 /** Rounds a byte size up so buffers of near sizes (sequence lengths vary per image) share a pool bucket. */
 function bucket(bytes: number): number {

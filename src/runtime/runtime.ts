@@ -25,8 +25,11 @@ export interface Dispatch {
   includes?: Record<string, string>;
   /** Bound at @binding(0) as a uniform buffer. */
   uniforms?: ArrayBufferView;
-  /** Storage buffers at @binding(1..n) in order (@binding(0..n-1) when there are no uniforms). */
-  buffers: Tensor[];
+  /**
+   * Buffers at @binding(1..n) in order (@binding(0..n-1) when there are no uniforms), whole, or a
+   * byte range of one (e.g. a 64 KiB window of a tensor bound as a uniform buffer).
+   */
+  buffers: (Tensor | { tensor: Tensor; offset: number; size: number })[];
   /** Texture views (textureOf) at the bindings after the buffers. */
   textures?: GPUTextureView[];
   workgroups: readonly [number, number?, number?];
@@ -172,7 +175,9 @@ export class Runtime {
     const entries: GPUBindGroupEntry[] = [];
     if (d.uniforms) entries.push({ binding: 0, resource: this.#uniforms.bind(d.uniforms) });
     const first = entries.length;
-    d.buffers.forEach((t, i) => entries.push({ binding: first + i, resource: { buffer: t.buffer, size: Math.max(4, t.bytes) } }));
+    d.buffers.forEach((b, i) =>
+      entries.push({ binding: first + i, resource: 'tensor' in b ? { buffer: b.tensor.buffer, offset: b.offset, size: b.size } : { buffer: b.buffer, size: Math.max(4, b.bytes) } }),
+    );
     d.textures?.forEach((v, i) => entries.push({ binding: first + d.buffers.length + i, resource: v }));
     const [x, y = 1, z = 1] = d.workgroups;
     const maxWg = this.limits.maxComputeWorkgroupsPerDimension;

@@ -98,6 +98,10 @@ const SHAPES: [number, number, number][] = [
   [13, 20, 12],
   [50, 9, 20],
   [6, 7, 1028],
+  // uniform binds X in 64 KiB windows of 32 rows (14 at K = 1152): two tiles, the last one's
+  // window moved back from the buffer's end; 3 tiles of 14; 4 whole tiles.
+  [45, 384, 20],
+  [128, 384, 1152],
 ];
 
 for (const [M, K, N] of SHAPES) {
@@ -144,7 +148,7 @@ test('f16 weights on an adapter without shader-f16 are a MusiqError, not a shade
 
 const EPILOGUES: Epilogue[] = [{ bias: true }, { gelu: true }, { bias: true, gelu: true }, { residual: true }, { bias: true, gelu: true, residual: true }];
 
-for (const [M, K, N] of [[19, 40, 72], [6, 7, 9]] as const) {
+for (const [M, K, N] of [[19, 40, 72], [6, 7, 9], [45, 384, 20]] as const) {
   test(`matmul ${M}×${K}×${N} epilogues (bias, gelu, residual) on every variant`, async () => {
     const rt = await gpu();
     const c = makeCase(M, K, N, 77 + N);

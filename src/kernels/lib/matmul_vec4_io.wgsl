@@ -5,11 +5,12 @@
 #include "lib/matmul_epilogue"
 
 // K is X's row length; a dispatch sums k in [kBegin, kEnd) only (matmul.ts splits a long K over
-// several dispatches, each adding to Y).
-struct Params { M: u32, N: u32, K: u32, flags: u32, kBegin: u32, kEnd: u32 }
+// several dispatches, each adding to Y). row0 and xBase serve matmul_uniform only (its rows, and
+// where its window of X starts them).
+struct Params { M: u32, N: u32, K: u32, flags: u32, kBegin: u32, kEnd: u32, row0: u32, xBase: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<vec4f>;
+#include "lib/matmul_x4"
 @group(0) @binding(3) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(4) var<storage, read> res: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> y: array<vec4f>;
