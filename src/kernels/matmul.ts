@@ -101,6 +101,7 @@ const VARIANTS: Record<MatmulVariant, Variant> = {
 /** matmul_uniform's X window: a uniform binding of 64 KiB (WebGPU's guaranteed limit), 256-byte aligned. */
 const X_WINDOW = 65536;
 const UNIFORM_ALIGN = 256;
+const alignDown = (bytes: number) => bytes - (bytes % UNIFORM_ALIGN);
 /** Rows a matmul_uniform dispatch takes: 32, or 14 where 32 rows of K do not fit a window with alignment slack. */
 function uniformRows(K: number): number {
   return Math.floor((X_WINDOW - UNIFORM_ALIGN) / (K * 4)) >= 32 ? 32 : 14;
@@ -270,7 +271,7 @@ export function matmul(rt: Runtime, x: Tensor, w: Tensor, opts: MatmulOptions = 
       // The window holds rows row0 .. end - 1: aligned down to 256 bytes, and back from the
       // buffer's end where it would run past it (the pool's buffers are 8 KiB multiples here).
       const start = row0 * K * 4;
-      const offset = Math.min(start - (start % UNIFORM_ALIGN), x.buffer.size - X_WINDOW - ((x.buffer.size - X_WINDOW) % UNIFORM_ALIGN));
+      const offset = Math.min(alignDown(start), alignDown(x.buffer.size - X_WINDOW));
       if (offset < 0 || end * K * 4 > offset + X_WINDOW) throw new MusiqError(`matmul: rows ${row0}..${end - 1} of a ${x.buffer.size}-byte X do not fit one uniform window`);
       rt.dispatch({
         kernel: v.kernel,
@@ -278,6 +279,7 @@ export function matmul(rt: Runtime, x: Tensor, w: Tensor, opts: MatmulOptions = 
         includes: { 'lib/matmul_x4': 'lib/matmul_x4_uniform', ...(halfW ? HALF_W : {}) },
         // p.M is the tile's end: the kernel stores rows row0 .. M - 1.
         uniforms: uniforms([end, N, K, flags, 0, K, row0, (start - offset) / 16]),
+        // Absent operands are bound to w here (x is bound as a window), which the kernel never reads.
         buffers: [{ tensor: x, offset, size: X_WINDOW }, w, opts.bias ?? w, opts.residual && !residualInY ? opts.residual : w, out],
         workgroups: v.workgroups(M, N),
         label: `matmul_uniform${halfW ? '_w16' : ''} ${end - row0}×${K}×${N}`,
