@@ -15,10 +15,10 @@ import { textureRows } from '../runtime/texture-copy.ts';
  * every head-dim loop written out, for SwiftShader (attention_unrolled.wgsl). 'looped': the same
  * with loops over the 8 queries, for lavapipe, whose compiler unrolls them (attention_looped.wgsl).
  * Both read q, k and v from a texture copy of qkv (lib/attention_qkv_texture.wgsl; READS_TEXTURE).
- * 'direct': the looped kernel without subgroups, each invocation loading the 4 keys itself, for
- * CPU adapters without subgroups (Deno's WebGPU on lavapipe; attention_direct.wgsl). 'quad': tiled's
- * kernel with four lanes per query, each owning a quarter of the head dim, for GPUs with
- * subgroups (lib/attention_query_lanes4.wgsl).
+ * 'direct': the looped kernel without subgroups, each invocation loading the 4 keys itself (from
+ * the texture copy too), for CPU adapters without subgroups (Deno's WebGPU on lavapipe;
+ * attention_direct.wgsl). 'quad': tiled's kernel with four lanes per query, each owning a
+ * quarter of the head dim, for GPUs with subgroups (lib/attention_query_lanes4.wgsl).
  */
 export type AttentionVariant = 'tiled' | 'subgroup' | 'subgroup4' | 'unrolled' | 'looped' | 'direct' | 'quad';
 
@@ -58,9 +58,10 @@ const QKV_TEXTURE_WIDTH = 2048;
  * different address in each lane costs the CPU backends a compiled branch, bounds check and
  * scalar load per lane, and a texel fetch a call. lavapipe, looped: tierRule's comment. SwiftShader,
  * unrolled (Zen 1 host, T = 919, one layer): compile 2.3-3.0 s against 7.9-8.4; the model's 14
- * layers 3.35 and 3.53 s against 3.68 and 3.93 (bench/profile.ts, alternating).
+ * layers 3.35 and 3.53 s against 3.68 and 3.93 (bench/profile.ts, alternating). Deno's wgpu on
+ * lavapipe, direct: tierRule's comment.
  */
-const READS_TEXTURE: readonly AttentionVariant[] = ['looped', 'unrolled'];
+const READS_TEXTURE: readonly AttentionVariant[] = ['looped', 'unrolled', 'direct'];
 const QKV_TEXTURE = { 'lib/attention_qkv_buffer': 'lib/attention_qkv_texture' };
 
 /**
@@ -127,14 +128,13 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
  * T = 919, one layer): compile 7.9 s against 39.9, a layer 73 ms against 84 (the copy included);
  * the shuffle kernel, the first tier's before, compiled in 8.0 s and ran 140 ms. So the first image
  * runs it, and lavapipe's tier keeps the matmul tile (matmul.ts) only. lavapipe under wgpu (Deno;
- * a fallback adapter that reports no architecture), no subgroups: direct took 23.4 s to compile
- * and tiled 1.4 s, and a layer at T = 919 runs 62 ms against 285, so a 1024×768 image
- * takes 5.8 s on tiled against 3.1 on direct (8.4 against 5.0 on a busier host). A fresh
- * process's first image took 28.3-28.4 s on direct, 8.9-12.1 s on tiled; after 7 images on tiled
- * the time lost has about paid for the compile, so the 8th promotes (a ski rental: never much more
- * than twice the better choice in hindsight). Its compile stalls that image (31-33 s): on a second
- * device it stalled it longer (36.1 s against 30.9 in one pair of runs: wgpu's lavapipe devices
- * do not compile beside each other), so compile-ahead.ts does not do that here.
+ * a fallback adapter that reports no architecture), no subgroups: direct reading its buffer took
+ * 23.4 s to compile and tiled 1.4 s, so a process started on tiled and moved to direct at its 8th
+ * image, which waited 31-33 s for the compile. Direct reading the texture copy too (Zen 1 host,
+ * T = 919, one layer): compile 5.9-6.3 s against 29.5 (fresh Mesa cache, a process each; tiled
+ * 3.7 on that busy host), a layer 196-201 ms against 233-241 (in turns, the copy included; tiled
+ * 673-802 in its own process). So the first image runs it, and Deno has no tiers: a fresh process's first 1024×768 image (fresh HOME, warm Mesa cache)
+ * took 14.5 and 16.7 s against 20.2 and 32.4 on tiled, on a fresh Mesa cache 28.0 against 35.9.
  * A run also proves long by the time it has spent, whatever its image count: on a Zen 1 host a
  * 1024×768 image took ~1.4× as long on lavapipe's first tier as promoted (the tier's matmul tile
  * wins there too; CLI, six images: 55.5-61.4 s against 40.2-40.7), so 32 images lost over a
@@ -148,9 +148,8 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
  * compile pays after 20-35 images, and the point stayed.
  */
 function tierRule(rt: Runtime): { costly: AttentionVariant[]; promoteAfter: PromotionPoint } | undefined {
-  const { architecture, isFallback } = rt.adapter;
+  const { architecture } = rt.adapter;
   if (architecture === 'software') return { costly: readsTexture(rt, 'looped') ? [] : ['looped'], promoteAfter: { images: 32, ms: 120_000 } };
-  if (isFallback && !architecture) return { costly: ['direct'], promoteAfter: { images: 8, ms: 120_000 } };
   return undefined;
 }
 
@@ -196,7 +195,7 @@ function pipelineOf(rt: Runtime, variant: AttentionVariant, headDim: number): { 
     // The 8-query kernels take the head dim as a uniform (its last field): one pipeline for every head dim.
     // The quad kernel's QB counts queries (four invocations each), the others' invocations.
     constants: QUERIES_PER_INVOCATION[variant] === 8 ? { QB } : { DH: headDim, QB: variant === 'quad' ? QB / 4 : QB },
-    includes: readsTexture(rt, variant) ? QKV_TEXTURE : INCLUDES[variant],
+    includes: readsTexture(rt, variant) ? { ...INCLUDES[variant], ...QKV_TEXTURE } : INCLUDES[variant],
   };
 }
 

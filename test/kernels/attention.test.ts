@@ -188,7 +188,7 @@ test('padded queries get the f32 result of logit + (−1e10): a uniform average 
 });
 
 test('attention for 12 000 tokens asks for O(T) memory (planned, not run)', () => {
-  for (const variant of ['tiled', 'subgroup', 'subgroup4', 'unrolled', 'looped', 'quad'] as const) {
+  for (const variant of ['tiled', 'subgroup', 'subgroup4', 'unrolled', 'looped', 'direct', 'quad'] as const) {
     const sizes = (T: number) => {
       const requested: number[] = [];
       const dispatched: (readonly number[])[] = [];
@@ -213,8 +213,8 @@ test('attention for 12 000 tokens asks for O(T) memory (planned, not run)', () =
     };
     const { requested: big, stub } = sizes(12000);
     // Only the [T, 384] output: 18 MB, where a T×T score matrix per head would be 3.4 GB (and for
-    // the looped and unrolled kernels the texture copy of qkv, 55 MB).
-    assert.equal(big, [12000 * 384 * 4, ...(variant === 'looped' || variant === 'unrolled' ? [12000 * 1152 * 4] : [])]);
+    // the looped, unrolled and direct kernels the texture copy of qkv, 55 MB).
+    assert.equal(big, [12000 * 384 * 4, ...(variant === 'looped' || variant === 'unrolled' || variant === 'direct' ? [12000 * 1152 * 4] : [])]);
     assert.equal(attentionPlan(stub, 12000, 6, 64, variant).outBytes, 12000 * 384 * 4);
     assert.equal(sizes(6000).requested[0] * 2, big[0]);
   }
@@ -262,10 +262,13 @@ test('the default kernel follows the adapter (planned, not run)', () => {
   assert.is(kernelFor('swiftshader', 4, 919, 1), 'attention_unrolled, qkv from a texture');
   assert.is(kernelFor('swiftshader', 4, 58255), 'attention');
   assert.is(kernelFor('nvidia', 32, 919), 'attention, 4 lanes a query');
-  // Deno's wgpu on lavapipe (fallback, no architecture, no subgroups): tiled until promoted, then
-  // direct (23 s to compile); a GPU without subgroups: tiled either way.
-  assert.is(kernelFor('', 0, 919), 'attention');
-  assert.is(kernelFor('', 0, 919, undefined, true), 'attention_direct');
+  // Deno's wgpu on lavapipe (fallback, no architecture, no subgroups): direct reading a texture,
+  // promoted or not, then tiled where qkv is too tall for it; a GPU without subgroups: tiled.
+  const direct = 'attention_direct, qkv from a texture';
+  assert.is(kernelFor('', 0, 919), direct);
+  assert.is(kernelFor('', 0, 919, 1), direct);
+  assert.is(kernelFor('', 0, 919, undefined, true), direct);
+  assert.is(kernelFor('', 0, 58255), 'attention');
   assert.is(kernelFor('', 0, 919, undefined, true, false), 'attention');
 });
 
@@ -304,17 +307,16 @@ test('attention rejects bad shapes and masks with a MusiqError', async () => {
   qkv.dispose();
 });
 
-test('a kernel costly to compile (direct under wgpu) waits for promotion (tiers.ts), which is remembered for later processes', async () => {
+test('a kernel costly to compile (looped reading its buffer) waits for promotion (tiers.ts), which is remembered for later processes', async () => {
   const rt = await gpu();
   const offered = attentionVariants(rt);
   demote(rt);
   try {
-    // lavapipe under wgpu (Deno: a fallback adapter without an architecture). Under Dawn the looped
-    // kernel reads a texture and compiles in about the stem's time: not costly, but for 16-lane
-    // subgroups (LP_NATIVE_VECTOR_WIDTH=512), where it reads its buffer.
-    const wgpuLavapipe = rt.adapter.isFallback && !rt.adapter.architecture;
+    // The looped kernel reads a texture and compiles in about the stem's time, as direct does under
+    // wgpu (Deno): not costly, but for 16-lane subgroups (LP_NATIVE_VECTOR_WIDTH=512), where it
+    // reads its buffer.
     const wide = rt.adapter.architecture === 'software' && ((rt.device as { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo?.subgroupMaxSize ?? 0) > 8;
-    const costly = (wgpuLavapipe && offered[0] === 'direct') || (wide && offered[0] === 'looped');
+    const costly = wide && offered[0] === 'looped';
     if (costly) assert.is.not(attentionVariant(rt), offered[0], 'a fresh process starts on a variant that compiles fast');
     else assert.is(attentionVariant(rt), offered[0]);
     assert.ok(offered.includes(attentionVariant(rt)));

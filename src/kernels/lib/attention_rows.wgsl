@@ -4,7 +4,7 @@
 override QB: u32 = 8u; // invocations per workgroup (attention.ts says why 8)
 
 #include "lib/attention_io"
-// qkvAt(i): the storage buffer, or a texture copy of it (attention.ts swaps it in for the looped kernel).
+// qkvAt(i): the storage buffer, or a texture copy of it (attention.ts swaps it in: READS_TEXTURE).
 #include "lib/attention_qkv_buffer"
 
 // A query's state: the scaled query, the output accumulator, the running max and sum, and whether
