@@ -23,6 +23,10 @@
 // from a uniform buffer instead, which lavapipe gathers without branches: under Deno on a Zen 1
 // host 157 ms at 919×384×1152 against this kernel's 288. This one keeps the embedding and the
 // stem's shapes (too many windows).
+// Tried, not kept: X from a texture copy (Runtime.textureOf, as attention reads qkv) in
+// matmul_uniform's layout, one dispatch for any M and K. Under Deno on the Zen 1 host, in turns,
+// the copy included: 919×384×1152 185 ms against matmul_uniform's 145 and this kernel's 183;
+// 58,752×64×256 416 against 451; the embedding (918×16384×384) 2.77 s against 2.41.
 #include "lib/matmul_w4"
 #include "lib/matmul_epilogue"
 

@@ -7,6 +7,16 @@
 // 88-93 ms against 102-104, 919×1152×384 81 against 95, the embedding 1.20-1.22 s against 1.33),
 // for a compile of 0.38-0.46 s against 0.14; 24 and 40 rows ran about as fast, 16, 20 and 48 rows
 // and six columns slower.
+// What SwiftShader makes of it (Chromium's build JITs with Subzero, not LLVM; read with gdb from the
+// running code, 919×384×1152, Zen 1 host): ~30,500 x86 instructions per k-step for 4,096 SSE
+// multiplies and adds, so ~5 GFLOP/s against a 21.5 peak. Every accumulator lives on a ~62 KB
+// stack frame: each multiply reloads its operand and stores it back, and every loop-carried value
+// is copied at the loop's head and merged with the lane mask at its end (pand/pxor/por). Tried
+// against it, the kernel alone in turns: two or four k-steps an iteration (fewer merges per
+// multiply-add) 178 and 211 ms against 178, a first dispatch (compile and one run) of 3.5 and
+// 5.9 s against 1.8; the product written as vector × scalar terms 226 against 178; workgroups
+// ordered by row tile (W's slice kept in cache) 178 against 187, and at 919×1152×384 178 against
+// 178. None kept.
 // Needs N % 4 == 0, K % 4 == 0 and subgroups of at least 4 lanes (matmul.ts checks).
 // Why the accumulator body is written out, and near-copied in matmul_subgroup.wgsl and matmul_subgroup64.wgsl: subgroupBroadcast
 // takes a constant lane index, so the broadcast steps cannot be a loop; an accumulator array
