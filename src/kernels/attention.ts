@@ -133,8 +133,9 @@ export function attentionVariants(rt: Runtime): AttentionVariant[] {
  * image, which waited 31-33 s for the compile. Direct reading the texture copy too (Zen 1 host,
  * T = 919, one layer): compile 5.9-6.3 s against 29.5 (fresh Mesa cache, a process each; tiled
  * 3.7 on that busy host), a layer 196-201 ms against 233-241 (in turns, the copy included; tiled
- * 673-802 in its own process). So the first image runs it, and Deno has no tiers: a fresh process's first 1024×768 image (fresh HOME, warm Mesa cache)
- * took 14.5 and 16.7 s against 20.2 and 32.4 on tiled, on a fresh Mesa cache 28.0 against 35.9.
+ * 673-802 in its own process). So the first image runs it, and Deno has no tiers: a fresh
+ * process's first 1024×768 image (fresh HOME, warm Mesa cache) took 14.5 and 16.7 s against 20.2
+ * and 32.4 on tiled, on a fresh Mesa cache 28.0 against 35.9.
  * A run also proves long by the time it has spent, whatever its image count: on a Zen 1 host a
  * 1024×768 image took ~1.4× as long on lavapipe's first tier as promoted (the tier's matmul tile
  * wins there too; CLI, six images: 55.5-61.4 s against 40.2-40.7), so 32 images lost over a
