@@ -16,7 +16,8 @@
 // multiply-add) 178 and 211 ms against 178, a first dispatch (compile and one run) of 3.5 and
 // 5.9 s against 1.8; the product written as vector × scalar terms 226 against 178; workgroups
 // ordered by row tile (W's slice kept in cache) 178 against 187, and at 919×1152×384 178 against
-// 178. None kept.
+// 178; W read from a texture copy (a texel fetch a vec4, no per-lane gather) 191 against 200.
+// None kept.
 // Needs N % 4 == 0, K % 4 == 0 and subgroups of at least 4 lanes (matmul.ts checks).
 // Why the accumulator body is written out, and near-copied in matmul_subgroup.wgsl and matmul_subgroup64.wgsl: subgroupBroadcast
 // takes a constant lane index, so the broadcast steps cannot be a loop; an accumulator array
