@@ -50,6 +50,8 @@ export const CONV2D_SUBGROUP_TILES = {
  * against 1.80-1.86, but the 7×7 root (RGB0) 2.6-3.1 s against 2.5-3.1, its im2col alone ~1.2 s
  * (49 loop iterations a pixel, a 4-lane scatter a vec4); lavapipe: 0.55 s against 0.47 and 0.86
  * against 0.70. ~0.3 s of SwiftShader's ~19 s an image was not worth a kernel and 32 MiB more.
+ * Nor the blocked kernel reading its weights from a texture copy under Deno (as matmul_uniform
+ * reads W; 918 patches, in turns): 3×3 1.12 s against 1.10, 7×7/2 1.55 against 1.57.
  */
 export function conv2dVariant(rt: Runtime): Conv2dVariant {
   const cpu = isCpuAdapter(rt.adapter);
