@@ -104,9 +104,10 @@ const X_WINDOW = 65536;
 const UNIFORM_ALIGN = 256;
 const alignDown = (bytes: number) => bytes - (bytes % UNIFORM_ALIGN);
 /**
- * matmul_uniform reads an f32 W from a texture copy this many texels wide (lib/matmul_w4_texture):
- * under Deno on lavapipe (Zen 1 host, in turns, the copy included) 919×384×1152 163 ms against
- * 190 from storage, 919×1152×384 196 against 223.
+ * matmul_uniform reads W from a texture copy this many texels wide (lib/matmul_w4_texture), f32 or
+ * f16 alike: under Deno on lavapipe (Zen 1 host, in turns, the copy included) 919×384×1152 163 ms
+ * against 190 from storage, 919×1152×384 196 against 223; with an f16 W, storage took 153 ms
+ * against the f32 texture's 135.
  */
 const W_TEXTURE_WIDTH = 2048;
 const W_TEXTURE = { 'lib/matmul_w4': 'lib/matmul_w4_texture' };
@@ -274,8 +275,8 @@ export function matmul(rt: Runtime, x: Tensor, w: Tensor, opts: MatmulOptions = 
   const v = VARIANTS[variant];
   if (variant === 'uniform') {
     const rows = uniformRows(K);
-    // An f32 W is read from a texture copy (one per call, ~2 MB at most in MUSIQ's encoder).
-    const wTexture = !halfW && textureRows(w.size, W_TEXTURE_WIDTH) <= rt.limits.maxTextureDimension2D ? rt.textureOf(w, W_TEXTURE_WIDTH) : undefined;
+    // W is read from a texture copy (one per call, ~2 MB at most in MUSIQ's encoder; rgba16float for f16).
+    const wTexture = textureRows(w.size, W_TEXTURE_WIDTH) <= rt.limits.maxTextureDimension2D ? rt.textureOf(w, W_TEXTURE_WIDTH) : undefined;
     for (let row0 = 0; row0 < M; row0 += rows) {
       const end = Math.min(M, row0 + rows);
       // The window holds rows row0 .. end - 1: aligned down to 256 bytes, and back from the
@@ -286,7 +287,7 @@ export function matmul(rt: Runtime, x: Tensor, w: Tensor, opts: MatmulOptions = 
       rt.dispatch({
         kernel: v.kernel,
         constants: { TILE_ROWS: rows },
-        includes: { 'lib/matmul_x4': 'lib/matmul_x4_uniform', ...(halfW ? HALF_W : wTexture ? W_TEXTURE : {}) },
+        includes: { 'lib/matmul_x4': 'lib/matmul_x4_uniform', ...(wTexture ? W_TEXTURE : halfW ? HALF_W : {}) },
         // p.M is the tile's end: the kernel stores rows row0 .. M - 1.
         uniforms: uniforms([end, N, K, flags, 0, K, row0, (start - offset) / 16]),
         // Absent operands are bound to w here (x is bound as a window), which the kernel never reads.

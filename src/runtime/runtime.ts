@@ -54,7 +54,8 @@ export class Runtime {
   readonly #scopes: ErrorScopes;
   readonly #pipelines: PipelineCache;
   readonly #uniforms: UniformArena;
-  readonly #textures: TextureCopies;
+  /** textureOf()'s textures: f32 values as rgba32float, f16 as rgba16float. */
+  readonly #textures: { f32: TextureCopies; f16: TextureCopies };
   readonly #profiler: Profiler | undefined;
   #encoder: GPUCommandEncoder | undefined;
   #pass: GPUComputePassEncoder | undefined;
@@ -71,7 +72,7 @@ export class Runtime {
     this.#scopes = new ErrorScopes(this.device);
     this.#pipelines = new PipelineCache(this.device, this.#scopes);
     this.#uniforms = new UniformArena(this.device);
-    this.#textures = new TextureCopies(this.device);
+    this.#textures = { f32: new TextureCopies(this.device), f16: new TextureCopies(this.device, 'rgba16float') };
     this.#profiler = profile && this.features.has('timestamp-query') ? new Profiler(this.device) : undefined;
     this.device.lost.then((info) => {
       if (!this.#destroyed) this.#lost = `${info.reason}: ${info.message}`;
@@ -94,9 +95,9 @@ export class Runtime {
    * `allocatedPeak` the most that ever existed at once (since creation or `resetPeak()`). Between
    * images the pool keeps at most the largest recent working set (see trim()), and new buffers
    * replace stale ones, so after warm-up allocated stays within the weights + 1.5 × that set
-   * (test/memory.test.ts). Not counted: textureOf()'s one texture (on CPU adapters the attention's
-   * copy of qkv, 12·T·D bytes: 4.2 MB for a 1024×768 image), freed at trim() once an image needs
-   * less than half of it.
+   * (test/memory.test.ts). Not counted: textureOf()'s textures (on CPU adapters the attention's
+   * copy of qkv, 12·T·D bytes: 4.2 MB for a 1024×768 image, and where the adapter has no subgroups
+   * a matmul's W, at most 1.8 MB), freed at trim() once an image needs less than half of one.
    */
   get memory(): MemoryStats {
     return this.#pool.memory;
@@ -116,7 +117,8 @@ export class Runtime {
   trim(): void {
     this.flush();
     this.#pool.endEpoch();
-    this.#textures.trim();
+    this.#textures.f32.trim();
+    this.#textures.f16.trim();
   }
 
   /** @internal called by Tensor.dispose */
@@ -196,19 +198,23 @@ export class Runtime {
   }
 
   /**
-   * `t`'s values (f32, a multiple of 4) copied, at this point of the batch, into an rgba32float
-   * texture `width` texels wide (width·16 a multiple of 256), row by row: values 4i..4i+3 at
-   * texel (i % width, ⌊i / width⌋). The view serves the dispatches encoded before the next
-   * textureOf() (one texture is reused). Throws when the rows exceed maxTextureDimension2D
-   * (texture-copy.ts, textureRows, says beforehand).
+   * `t`'s values (f32 or f16, a multiple of 4) copied, at this point of the batch, into an
+   * rgba32float (rgba16float) texture `width` texels wide (a row a multiple of 256 bytes: width a
+   * multiple of 16, or 32 for f16), row by row: values 4i..4i+3 at texel (i % width, ⌊i / width⌋).
+   * The view serves the dispatches encoded before the next textureOf() of that dtype (one texture
+   * per dtype is reused). Throws when the rows exceed maxTextureDimension2D (texture-copy.ts,
+   * textureRows, says beforehand).
    */
   textureOf(t: Tensor, width: number): GPUTextureView {
     this.#checkAlive();
-    if (t.dtype !== 'f32' || t.size % 4 !== 0) throw new MusiqError(`musiq: textureOf needs f32 values in whole texels, got ${t.dtype} × ${t.size}`);
-    if ((width * 16) % 256 !== 0 || width > this.limits.maxTextureDimension2D) throw new MusiqError(`musiq: texture width ${width} is not a multiple of 16 texels within the adapter's limit`);
+    if ((t.dtype !== 'f32' && t.dtype !== 'f16') || t.size % 4 !== 0) throw new MusiqError(`musiq: textureOf needs f32 or f16 values in whole texels, got ${t.dtype} × ${t.size}`);
+    const copies = t.dtype === 'f16' ? this.#textures.f16 : this.#textures.f32;
+    if ((width * copies.texelBytes) % 256 !== 0 || width > this.limits.maxTextureDimension2D) {
+      throw new MusiqError(`musiq: texture width ${width} is not a multiple of ${256 / copies.texelBytes} texels within the adapter's limit`);
+    }
     const rows = textureRows(t.size, width);
     if (rows > this.limits.maxTextureDimension2D) throw new MusiqError(`musiq: ${t.size} values need ${rows} texture rows; the adapter allows ${this.limits.maxTextureDimension2D}`);
-    return this.#textures.copy(this.#encoderForCopy(), t.buffer, t.size, width);
+    return copies.copy(this.#encoderForCopy(), t.buffer, t.size, width);
   }
 
   /** Copies `src` into `dst` (whole tensor unless sizes given, in elements). */
@@ -303,7 +309,8 @@ export class Runtime {
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.#profiler?.destroy();
-    this.#textures.destroy();
+    this.#textures.f32.destroy();
+    this.#textures.f16.destroy();
     this.device.destroy();
     this.#pool.close();
     this.#pipelines.clear();

@@ -123,7 +123,9 @@ for (const [M, K, N] of SHAPES) {
 
 // f16 weights: the kernels widen each half to f32 exactly, so against float64 on the rounded
 // weights the f32 tolerance holds unchanged. Any wrong half index or decode is far outside it.
-for (const [M, K, N] of [[1, 1, 1], [7, 13, 5], [33, 65, 17], [9, 12, 36], [37, 384, 1152], [130, 16384, 40]] as const) {
+// [45, 384, 20] and [128, 384, 1152] are shapes matmul_uniform takes (its W through an
+// rgba16float texture copy) on adapters without subgroups.
+for (const [M, K, N] of [[1, 1, 1], [7, 13, 5], [33, 65, 17], [9, 12, 36], [37, 384, 1152], [45, 384, 20], [128, 384, 1152], [130, 16384, 40]] as const) {
   test(`matmul ${M}×${K}×${N} with f16 weights: every variant matches float64 on the rounded weights`, async () => {
     const rt = await gpu();
     if (!rt.features.has('shader-f16')) return skip('shader-f16', `${rt.adapterName} has no shader-f16`);

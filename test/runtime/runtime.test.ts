@@ -9,6 +9,8 @@ import type { Runtime } from '../../src/runtime/runtime.ts';
 import { openDevice } from '../../src/runtime/device.ts';
 import { createNodeRuntime } from '../../src/runtime/gpu.node.ts';
 import { axpby } from '../../src/kernels/elementwise.ts';
+import { MusiqError } from '../../src/common/errors.ts';
+import { toF16 } from '../../src/runtime/f16.ts';
 
 test('adapter is real: not the null backend, has a description', async () => {
   const rt = await gpu();
@@ -157,6 +159,25 @@ test('a script that uses the runtime exits promptly after its work', () => {
   assert.ok(Number.isFinite(workDoneAt), r.stdout);
   const lag = t0 + total - workDoneAt;
   assert.ok(lag < 2000, `process lingered ${lag} ms after its work`);
+});
+
+test('textureOf copies f32 and f16 tensors, and names what it cannot copy', async () => {
+  const rt = await gpu();
+  const f32 = rt.upload(new Float32Array(8), [8]);
+  const f16 = rt.upload(toF16(new Float32Array(8)), [8], 'f16');
+  const u32 = rt.upload(new Uint32Array(8), [8], 'u32');
+  const odd = rt.upload(new Float32Array(6), [6]);
+  try {
+    assert.throws(() => rt.textureOf(u32, 16), (e: Error) => e instanceof MusiqError && /f32 or f16 values in whole texels, got u32/.test(e.message));
+    assert.throws(() => rt.textureOf(odd, 16), (e: Error) => e instanceof MusiqError && /whole texels, got f32 × 6/.test(e.message));
+    // A texture row must be a multiple of 256 bytes: 16 rgba32float texels, 32 rgba16float ones.
+    assert.ok(rt.textureOf(f32, 16));
+    assert.throws(() => rt.textureOf(f16, 16), (e: Error) => e instanceof MusiqError && /multiple of 32 texels/.test(e.message));
+    assert.ok(rt.textureOf(f16, 32));
+    await rt.sync();
+  } finally {
+    for (const t of [f32, f16, u32, odd]) t.dispose();
+  }
 });
 
 test.run();
