@@ -5,7 +5,8 @@
 // multiplies (matmul_blocked.wgsl's header). So a dispatch binds a 64 KiB window of X (one tile of
 // TILE_ROWS rows, bound at an offset by matmul.ts) as a uniform buffer, and each lane computes one
 // vec4 column of W for those rows, loading its 4×4 W block per 4 k-steps from a texture copy of W
-// (lib/matmul_w4_texture, swapped in by matmul.ts; an f16 W from storage).
+// (lib/matmul_w4_texture, swapped in by matmul.ts, f32 or f16; from storage only where W has more
+// rows than a texture may).
 // Measured under Deno on a Zen 1 host, 919×384×1152: 157 ms against matmul_blocked's 288 and 317
 // for the same layout reading X from storage.
 // TILE_ROWS is 32, or 14 where a row is too long for 32 in 64 KiB (K = 1152); the written-out

@@ -117,8 +117,7 @@ export class Runtime {
   trim(): void {
     this.flush();
     this.#pool.endEpoch();
-    this.#textures.f32.trim();
-    this.#textures.f16.trim();
+    for (const t of Object.values(this.#textures)) t.trim();
   }
 
   /** @internal called by Tensor.dispose */
@@ -309,8 +308,7 @@ export class Runtime {
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.#profiler?.destroy();
-    this.#textures.f32.destroy();
-    this.#textures.f16.destroy();
+    for (const t of Object.values(this.#textures)) t.destroy();
     this.device.destroy();
     this.#pool.close();
     this.#pipelines.clear();

@@ -34,8 +34,9 @@ export class TextureCopies {
   /**
    * Encodes a copy of `buffer`'s first `values` values (f32 or f16 as the format holds, a multiple
    * of 4) into the texture, row by row (values 4i..4i+3 at texel (i % width, ⌊i / width⌋));
-   * width · texelBytes must be a multiple of 256. Returns the texture's view: what dispatches encoded after this copy read, until
-   * the next copy overwrites it (the queue runs copies and dispatches in order).
+   * width · texelBytes must be a multiple of 256. Returns the texture's view: what dispatches
+   * encoded after this copy read, until the next copy overwrites it (the queue runs copies and
+   * dispatches in order).
    */
   copy(encoder: GPUCommandEncoder, buffer: GPUBuffer, values: number, width: number): GPUTextureView {
     const texels = values / 4;
