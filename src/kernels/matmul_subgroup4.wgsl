@@ -17,7 +17,11 @@
 // 5.9 s against 1.8; the product written as vector × scalar terms 226 against 178; workgroups
 // ordered by row tile (W's slice kept in cache) 178 against 187, and at 919×1152×384 178 against
 // 178; W read from a texture copy (a texel fetch a vec4, no per-lane gather) 191 against 200.
-// None kept.
+// None kept. Read again on a Zen 5 host: 33,920 instructions (201 KB of code) a k-step, of which
+// 4,096 multiplies and adds (12%), 11,735 stack loads and stores (35%), 4,535 lane-mask ands,
+// xors and ors (13%: SwiftShader merges each of the 512 accumulator words under the lane mask
+// twice an iteration, for the loop's head and for its exit) and ~4,200 steps of per-lane loads;
+// two k-steps an iteration, timed there in turns: 107 and 101 ms against 113 and 102, no gain.
 // Needs N % 4 == 0, K % 4 == 0 and subgroups of at least 4 lanes (matmul.ts checks).
 // Why the accumulator body is written out, and near-copied in matmul_subgroup.wgsl and matmul_subgroup64.wgsl: subgroupBroadcast
 // takes a constant lane index, so the broadcast steps cannot be a loop; an accumulator array
