@@ -28,7 +28,8 @@
 // adapter other than the scorer's, or a runtime the caller made (open-scorer.ts passes no factory
 // then: a second device made with defaults would ignore how the caller set up theirs).
 // SwiftShader gets compileWhileLoading() instead: the same kernel, on the scorer's own device,
-// before the checkpoint is downloaded (given as bytes: once uploaded), after the stem's kernels:
+// before the checkpoint is downloaded (given as bytes: once uploaded), after the stem's kernels
+// and the encoder's small ones:
 // SwiftShader compiles one pipeline at a time, and a first image's stem queued behind the
 // attention compile waited for it (headless Chromium, localhost: first image 15.7-16.8 s,
 // stem+embedding 9.0-9.6 s; with the stem compiled first 13.4-13.7 s and 6.9-7.3 s; the second
@@ -37,7 +38,10 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { adapterKey, type TuneCache } from '../kernels/tune.ts';
 import { attention, attentionVariant, prepareAttention, type AttentionVariant } from '../kernels/attention.ts';
 import { asPromoted } from '../kernels/tiers.ts';
-import { tuneMatmulTile } from '../kernels/matmul.ts';
+import { matmul, tuneMatmulTile } from '../kernels/matmul.ts';
+import { embedTokens } from '../kernels/embed.ts';
+import { layernorm } from '../kernels/layernorm.ts';
+import { softmaxRows } from '../kernels/softmax.ts';
 import { stem, type StemWeights } from '../kernels/stem.ts';
 import type { MusiqDims } from './checkpoint.ts';
 import { disposeStemWeights } from './stem-weights.ts';
@@ -106,8 +110,9 @@ export function compileWhileLoading(runtime: Runtime): Promise<void> | undefined
   if (runtime.adapter.architecture !== 'swiftshader') return undefined;
   try {
     warmStem(runtime);
+    warmEncoder(runtime);
   } catch {
-    // The stem compiles its kernels when it runs.
+    // The model compiles its kernels when it runs.
   }
   return prepareAttention(runtime).catch(() => undefined);
 }
@@ -132,6 +137,24 @@ function warmStem(rt: Runtime, W = 64): void {
   stem(rt, w, patches).dispose();
   patches.dispose();
   disposeStemWeights(w);
+}
+
+/**
+ * The encoder's small kernels but attention (token embedding, LayerNorm, the head's matmul and
+ * softmax), once on one zero token of every official checkpoint's width. Each compiles in 10-20
+ * ms, but SwiftShader compiles one pipeline at a time: created at their first use, in the first
+ * image, they waited for the attention compile (Node on SwiftShader's ICD, a file, 1024×768: the
+ * token embedding's pipeline took 797 ms to create). Warmed here, in three alternating pairs
+ * (Zen 5 host): the first image took 1.06, 1.03 and 1.10× the second against 1.17, 1.09 and
+ * 1.27×. Headless Chromium (`bench:browser`) showed no difference (1.09-1.11× against 1.07-1.10×).
+ */
+function warmEncoder(rt: Runtime, D = 384): void {
+  const zeros = [rt.zeros([1, D]), rt.zeros([1], 'u32'), rt.zeros([1], 'u32'), rt.zeros([1, D]), rt.zeros([1, D]), rt.zeros([D]), rt.zeros([D]), rt.zeros([D, 2])];
+  const [token, spatial, scaleIds, pos, scaleEmb, cls, scale, head] = zeros;
+  const out = [embedTokens(rt, token, spatial, scaleIds, pos, scaleEmb, cls), layernorm(rt, token, cls, scale, 1e-6, undefined, 1)];
+  out.push(matmul(rt, out[1], head));
+  out.push(softmaxRows(rt, out[2]));
+  for (const t of [...zeros, ...out]) t.dispose();
 }
 
 /** One attention dispatch on a few zero tokens: the kernel (its pipeline) is what counts. */

@@ -298,7 +298,7 @@ test('prepareAttention compiles the very pipeline attention() dispatches: no sec
   }
 });
 
-test('compileWhileLoading: SwiftShader runs the stem on a zero patch, then prepares the attention kernel of its first image, and never fails; other adapters nothing', async () => {
+test('compileWhileLoading: SwiftShader runs the stem on a zero patch and the encoder\'s small kernels on a zero token, then prepares the attention kernel of its first image, and never fails; other adapters nothing', async () => {
   for (const architecture of ['software', 'ampere', '']) {
     assert.is(compileWhileLoading({ adapter: { architecture } } as unknown as Runtime), undefined, architecture);
   }
@@ -315,6 +315,8 @@ test('compileWhileLoading: SwiftShader runs the stem on a zero patch, then prepa
     // SwiftShader compiles one pipeline at a time, and the first image's stem comes first.
     const stemKernels = [...new Set(dispatched)];
     for (const k of ['conv2d', 'groupnorm', 'matmul']) assert.ok(stemKernels.some((d) => d.startsWith(k) && !d.includes('after')), `${k}: ${stemKernels.join(', ')}`);
+    // So are the encoder's other kernels: created in the first image, they waited for that compile.
+    for (const k of ['embed', 'layernorm', 'matmul_naive', 'softmax']) assert.ok(stemKernels.some((d) => d.startsWith(k)), `${k}: ${stemKernels.join(', ')}`);
     assert.ok(dispatched.every((d) => !d.includes('after')), dispatched.join(', '));
     rt.preparePipeline = () => Promise.reject(new Error('compile failed'));
     assert.is(await compileWhileLoading(rt), undefined, 'a failed compile resolves: attention() compiles and reports it');
