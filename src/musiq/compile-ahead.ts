@@ -103,6 +103,11 @@ export function compilePromotedAhead(runtime: Runtime, newRuntime: (() => Promis
  * 17.3 and 19.1 s against 22.2 and 22.1; after 10 s idle (`--idle 10`) 11.8 and 12.0 s against
  * 18.5 and 20.5 (the second image 10.2-12.5 s throughout). Node on SwiftShader's ICD, a file:
  * load + first image 16.6 and 17.7 s against 17.7 and 19.9.
+ * What is left of a first image's extra time is these compiles sharing the CPU with it: in
+ * headless Chromium from localhost (Zen 5 host, `bench:browser`), they were done 6.5 s after they
+ * started, 2.3 s into the first image (the load took 4.0 s), whose convolutions took 2.7 s of GPU
+ * time against the second image's 1.9; with 10 s idle before it, the first image took the
+ * second's time.
  * Resolves when the pipeline is compiled, or the compile failed (attention() then compiles it
  * itself and reports the error); undefined on other adapters.
  */
