@@ -154,12 +154,16 @@ function warmStem(rt: Runtime, W = 64): void {
  * 1.27×. Headless Chromium (`bench:browser`) showed no difference (1.09-1.11× against 1.07-1.10×).
  */
 function warmEncoder(rt: Runtime, D = 384): void {
-  const zeros = [rt.zeros([1, D]), rt.zeros([1], 'u32'), rt.zeros([1], 'u32'), rt.zeros([1, D]), rt.zeros([1, D]), rt.zeros([D]), rt.zeros([D]), rt.zeros([D, 2])];
-  const [token, spatial, scaleIds, pos, scaleEmb, cls, scale, head] = zeros;
-  const out = [embedTokens(rt, token, spatial, scaleIds, pos, scaleEmb, cls), layernorm(rt, token, cls, scale, 1e-6, undefined, 1)];
-  out.push(matmul(rt, out[1], head));
-  out.push(softmaxRows(rt, out[2]));
-  for (const t of [...zeros, ...out]) t.dispose();
+  // Read-only operands may share a buffer: zeros of the right shapes are all the kernels need.
+  const row = rt.zeros([1, D]);
+  const vec = rt.zeros([D]);
+  const ids = rt.zeros([1], 'u32');
+  const head = rt.zeros([D, 1]);
+  const tokens = embedTokens(rt, row, ids, ids, row, row, vec);
+  const normed = layernorm(rt, row, vec, vec, 1e-6, undefined, 1);
+  const logits = matmul(rt, normed, head);
+  const probs = softmaxRows(rt, logits);
+  for (const t of [row, vec, ids, head, tokens, normed, logits, probs]) t.dispose();
 }
 
 /** One attention dispatch on a few zero tokens: the kernel (its pipeline) is what counts. */
