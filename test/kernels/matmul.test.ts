@@ -422,8 +422,13 @@ test('wallMsInTurns times one run, not the round trip: on a GPU each sample batc
 test('wallMsInTurns ranks kernels by their cost, not by who came first to a slow-starting GPU', async () => {
   // The first 14 syncs (all of the first kernel's calibration and more) run at 4× cost: timed one
   // after the other, the cheaper kernel, first, looked twice as slow as the other.
+  // 40 ms samples: the cheap kernel, calibrated at 4× cost, gets a batch of 512 runs (12 ms
+  // samples, the 2 ms round trip included) against the dear one's 1,024, and reads 0.024-0.026
+  // against 0.041-0.042 ms a run in Node and Deno. With 10 ms samples (a batch of 128, 4.6 ms) it
+  // read 0.032-0.040 against 0.047-0.052, and once in CI under Deno, its timers late by ~4 ms in
+  // all three samples, 0.065 against 0.051.
   const { rt, encode } = standIn(2, 14);
-  const [cheap, dear] = await wallMsInTurns(rt, [encode(0.02), encode(0.04)], 3, 10);
+  const [cheap, dear] = await wallMsInTurns(rt, [encode(0.02), encode(0.04)], 3, 40);
   assert.ok(cheap < dear, `cheap ${cheap} ms against dear ${dear} ms per run`);
 });
 
