@@ -1,9 +1,9 @@
 // Two tiers of kernels, as a JIT has: on lavapipe a kernel compiles at its first dispatch, on the
 // cores it computes on, and a fast-running kernel can cost far more to compile than a first
 // image is worth (the matmul's 64-row tile, 7.5 s on a Zen 1 host; Deno's attention 'direct',
-// 23 s, until it read a texture). So a process starts on kernels that compile fast and is promoted to the fast-running
-// ones once a run proves long; a promotion that ran is remembered in the tune cache, since the
-// driver then keeps the compiled kernels on disk.
+// 23 s, until it read a texture). So a process starts on kernels that compile fast and is
+// promoted to the fast-running ones once a run proves long; a promotion that ran is remembered in
+// the tune cache, since the driver then keeps the compiled kernels on disk.
 import type { Runtime } from '../runtime/runtime.ts';
 import { adapterKey, type TuneCache } from './tune.ts';
 
