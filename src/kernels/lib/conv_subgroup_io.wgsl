@@ -45,19 +45,22 @@ fn kernelRow(r: Row, ky: u32) -> Run {
 // any cin; conv2d.ts swaps in lib/conv_input_vec4 (one vec4) where cin % 4 == 0.
 #include "lib/conv_input"
 
-// Weight rows k..k+3 of output-channel vec4 c. Steps past the run (kw·cin not a multiple of 4)
-// load zero inputs; their weight rows are clamped into the tensor.
-struct Weights4 { w0: vec4f, w1: vec4f, w2: vec4f, w3: vec4f }
-
-fn weights4(k: u32, c: u32) -> Weights4 {
+// Weight rows k..k+3 of output-channel vec4 c, as the columns of a matrix. Steps past the run
+// (kw·cin not a multiple of 4) load zero inputs; their weight rows are clamped into the tensor.
+fn weights4(k: u32, c: u32) -> mat4x4f {
   let last = p.kTotal - 1u;
-  return Weights4(wt[min(k, last) * p.cout4 + c], wt[min(k + 1u, last) * p.cout4 + c],
-                  wt[min(k + 2u, last) * p.cout4 + c], wt[min(k + 3u, last) * p.cout4 + c]);
+  return mat4x4f(wt[min(k, last) * p.cout4 + c], wt[min(k + 1u, last) * p.cout4 + c],
+                 wt[min(k + 2u, last) * p.cout4 + c], wt[min(k + 3u, last) * p.cout4 + c]);
 }
 
-// Σ_j v[j]·w_j: 4 K steps of one pixel into a vec4 of 4 output channels.
-fn dot4(v: vec4f, w: Weights4) -> vec4f {
-  return v.x * w.w0 + v.y * w.w1 + v.z * w.w2 + v.w * w.w3;
+// Σ_j v[j]·w_j: 4 K steps of one pixel into a vec4 of 4 output channels. Written as one matrix
+// × vector, as matmul_subgroup4 does, not as four vector × scalar terms: SwiftShader (Zen 5 host,
+// `musiq bench --groups conv2d`, alternating) ran the root 7×7 conv in 0.91-1.00 s against
+// 1.13-1.18 and the 3×3 in 0.57-0.75 against 0.66-0.75; in the model, switched image by image in
+// one process, the convolutions took 1.50-1.60 s against 1.70-1.75 (the image 0.97-0.98×). No
+// change on lavapipe at 8 lanes (its LLVM compiles both alike): 199-220 ms in the model either way.
+fn dot4(v: vec4f, w: mat4x4f) -> vec4f {
+  return w * v;
 }
 
 fn store(m: u32, c: u32, v: vec4f) {
