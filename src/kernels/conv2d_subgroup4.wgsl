@@ -6,6 +6,9 @@
 // pixels. Timed on SwiftShader (`musiq bench --groups conv2d`): root 7×7 conv 1.07-1.08 s, 3×3
 // conv 0.73-0.74 s, against 1.44-1.50 / 1.01-1.04 for 16 pixels × 1 column a lane; 8 × 4:
 // 1.14-1.19 / 0.81; 16 × 4: 1.11 / 0.74 (twice the compile); 12 × 2, 16 × 2, 4 × 4 slower.
+// Again after dot4 became a matrix product (Zen 5 host, the model switched image by image in one
+// process): the two convolutions 1.51-1.67 s at 12 pixels, 1.46-1.56 at 16, 1.42-1.51 at 24, whose
+// pipeline took ~170 s to compile. ~1% of an image: 12 kept.
 // At LP_NATIVE_VECTOR_WIDTH=128 on lavapipe: 277 / 208 ms against 366 / 239.
 // On SwiftShader it replaces conv2d.wgsl, whose pipeline took 21 s to compile there (8 taps live
 // across three nested loops) against ~0.4 s for this one.
