@@ -25,14 +25,15 @@
 // Also tried on Zen 5, not kept (919×384×1152 and 919×1152×384, the kernel alone in turns): the
 // product as W row × broadcast scalar, each W vec4 swept over the 32 rows (so it could stay in
 // registers): 130-145 ms against 100-117; each W block (matrix × vector) swept over the rows:
-// 99-102 and 90-95 ms against 86-91 and 79-82 (200 ms batches). X and W read from texture copies
-// (texel fetches, no per-lane gathers), the copies made beforehand: 100-102 and 94 ms against
-// 111-113 and 106-110 (one dispatch a sample), a first dispatch of 1.23 s against 1.45 (W alone: no
-// gain). But in the model, copies made per call and the choice switched image by image in one
-// process (6 pairs), the matmuls took 0.94-1.05× as long and the image 0.95-1.04×: no gain that
-// survives. The same for conv2d_subgroup4's input and weights (1.69-1.76 s against 1.70-1.75). And
-// with either texture this kernel crashed lavapipe (a segfault in its compiled code, at 4 and 8
-// lanes).
+// 99-102 and 90-95 ms against 86-91 and 79-82 (200 ms batches); the tile stored from inside the
+// loop's last iteration, so that no accumulator outlives the loop: 187-266 ms against 96-123. X and
+// W read from texture copies (texel fetches, no per-lane gathers), the copies made beforehand:
+// 100-102 and 94 ms against 111-113 and 106-110 (one dispatch a sample), a first dispatch of 1.23 s
+// against 1.45 (W alone: no gain). But in the model, copies made per call and the choice switched
+// image by image in one process (6 pairs), the matmuls took 0.94-1.05× as long and the image
+// 0.95-1.04×: no gain that survives. The same for conv2d_subgroup4's input and weights (1.69-1.76 s
+// against 1.70-1.75). And with either texture this kernel crashed lavapipe (a segfault in its
+// compiled code, at 4 and 8 lanes).
 // Needs N % 4 == 0, K % 4 == 0 and subgroups of at least 4 lanes (matmul.ts checks).
 // Why the accumulator body is written out, and near-copied in matmul_subgroup.wgsl and matmul_subgroup64.wgsl: subgroupBroadcast
 // takes a constant lane index, so the broadcast steps cannot be a loop; an accumulator array
