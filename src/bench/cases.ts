@@ -167,7 +167,6 @@ export function kernelCases(rt: Runtime, dims: MusiqDims, tokens: number, stemWe
     ['conv2d conv_root', 32, 32, rootChannels(rt), 7, 2, W],
     ['conv2d conv2', 8, 8, W, 3, 1, W],
   ];
-  const convVariants = conv2dVariants(rt);
   for (const [kernel, h, wd, cin, k, stride, cout] of convs) {
     const ho = samePadding(h, k, stride).out, wo = samePadding(wd, k, stride).out;
     cases.push({
@@ -176,8 +175,8 @@ export function kernelCases(rt: Runtime, dims: MusiqDims, tokens: number, stemWe
       shape: [P, h, wd, cin, k, stride, cout],
       flop: 2 * P * ho * wo * cout * k * k * cin,
       bytes: F * (P * h * wd * cin + k * k * cin * cout + P * ho * wo * cout),
-      variants: convVariants,
-      chosen: () => conv2dVariant(rt),
+      variants: conv2dVariants(rt, cin),
+      chosen: () => conv2dVariant(rt, cin),
       async setup() {
         const t = new Inputs(rt);
         const x = t.rand([P, h, wd, cin]), w = t.rand([k, k, cin, cout], 0.1), out = t.empty([P, ho, wo, cout]);

@@ -7,9 +7,10 @@ import { MusiqError } from '../common/errors.ts';
 
 /**
  * blocked: conv2d.wgsl, any adapter. subgroup: conv2d_subgroup.wgsl, CPU adapters with ≥ 8-lane
- * subgroups. subgroup4: conv2d_subgroup4.wgsl, CPU adapters with ≥ 4-lane subgroups.
+ * subgroups. subgroup4: conv2d_subgroup4.wgsl, CPU adapters with ≥ 4-lane subgroups. gemm4:
+ * conv2d_gemm4.wgsl, ≥ 4-lane subgroups and cin % 4 == 0; SwiftShader's choice.
  */
-export const CONV2D_VARIANTS = ['blocked', 'subgroup', 'subgroup4'] as const;
+export const CONV2D_VARIANTS = ['blocked', 'subgroup', 'subgroup4', 'gemm4'] as const;
 export type Conv2dVariant = (typeof CONV2D_VARIANTS)[number];
 
 /** SAME padding (TF/XLA): out = ceil(in / stride); the smaller half of the total pad goes before. */
@@ -28,22 +29,25 @@ export interface Conv2dOptions {
   variant?: Conv2dVariant;
 }
 
-const LANES = { subgroup: 8, subgroup4: 4 } as const;
+const LANES = { subgroup: 8, subgroup4: 4, gemm4: 4 } as const;
 const VEC4_INPUT = { 'lib/conv_input': 'lib/conv_input_vec4' };
 
 /**
  * Output pixels per workgroup (one subgroup) and vec4 channel columns per lane, as the kernels
- * are written: conv2d_subgroup.wgsl 32 pixels × 1 column, conv2d_subgroup4.wgsl 12 × 4.
+ * are written: conv2d_subgroup.wgsl 32 pixels × 1 column, conv2d_subgroup4.wgsl 12 × 4,
+ * conv2d_gemm4.wgsl 32 × 4.
  */
 export const CONV2D_SUBGROUP_TILES = {
   subgroup: { pixels: 32, columns: 1 },
   subgroup4: { pixels: 12, columns: 4 },
+  gemm4: { pixels: 32, columns: 4 },
 } as const;
 
 /**
  * The subgroup kernels are built for CPU backends, where loads cost more than arithmetic (the
  * 8-lane one where subgroups have 8 lanes, else the 4-lane one); GPUs get the register-blocked
- * kernel with 64-invocation workgroups.
+ * kernel with 64-invocation workgroups. SwiftShader takes conv2d_gemm4 where cin % 4 == 0 (its
+ * header says why; `cin` is 4 for the default, which the stem's convolutions both get there).
  * Tried, not kept (2026-12-05, Zen 1, 918 patches, in turns): im2col (the rows written out by a
  * kernel, in 32 MiB chunks) and then the adapter's matmul, which runs the stem's shapes at ~5
  * GFLOP/s on SwiftShader against these kernels' 2-3. SwiftShader: the 3×3 convolution 1.50-1.54 s
@@ -53,15 +57,17 @@ export const CONV2D_SUBGROUP_TILES = {
  * Nor the blocked kernel reading its weights from a texture copy under Deno (as matmul_uniform
  * reads W; 918 patches, in turns): 3×3 1.12 s against 1.10, 7×7/2 1.55 against 1.57.
  */
-export function conv2dVariant(rt: Runtime): Conv2dVariant {
+export function conv2dVariant(rt: Runtime, cin = 4): Conv2dVariant {
   const cpu = isCpuAdapter(rt.adapter);
   if (!cpu) return 'blocked';
-  return subgroupProblem(rt, 8) === undefined ? 'subgroup' : subgroupProblem(rt, 4) === undefined ? 'subgroup4' : 'blocked';
+  if (subgroupProblem(rt, 8) === undefined) return 'subgroup';
+  if (subgroupProblem(rt, 4) !== undefined) return 'blocked';
+  return rt.adapter.architecture === 'swiftshader' && cin % 4 === 0 ? 'gemm4' : 'subgroup4';
 }
 
-/** The variants this runtime can run (the benchmark times each). */
-export function conv2dVariants(rt: Runtime): Conv2dVariant[] {
-  return CONV2D_VARIANTS.filter((v) => v === 'blocked' || subgroupProblem(rt, LANES[v]) === undefined);
+/** The variants this runtime can run with `cin` input channels (the benchmark times each). */
+export function conv2dVariants(rt: Runtime, cin: number): Conv2dVariant[] {
+  return CONV2D_VARIANTS.filter((v) => v === 'blocked' || (subgroupProblem(rt, LANES[v]) === undefined && (v !== 'gemm4' || cin % 4 === 0)));
 }
 
 /**
@@ -78,9 +84,10 @@ export function conv2d(rt: Runtime, x: Tensor, w: Tensor, opts: Conv2dOptions = 
   if (kcin !== cin) throw new MusiqError(`conv2d: kernel expects ${kcin} input channels, input has ${cin}`);
   if (cout % 4 !== 0 || cout === 0) throw new MusiqError(`conv2d: output channels ${cout} are not a positive multiple of 4`);
   if (!Number.isInteger(stride) || stride < 1) throw new MusiqError(`conv2d: bad stride ${stride}`);
-  const variant = opts.variant ?? conv2dVariant(rt);
+  const variant = opts.variant ?? conv2dVariant(rt, cin);
   const why = variant === 'blocked' ? undefined : subgroupProblem(rt, LANES[variant]);
   if (why) throw new MusiqError(`conv2d: the ${variant} kernel cannot run here: ${why}`);
+  if (variant === 'gemm4' && cin % 4 !== 0) throw new MusiqError(`conv2d: the gemm4 kernel needs a multiple of 4 input channels, got ${cin}`);
   const py = samePadding(h, kh, stride), px = samePadding(wd, kw, stride);
   const rows = p * py.out * px.out;
   const out = opts.out ?? rt.empty([p, py.out, px.out, cout]);
@@ -93,7 +100,7 @@ export function conv2d(rt: Runtime, x: Tensor, w: Tensor, opts: Conv2dOptions = 
   if (variant !== 'blocked') {
     const tile = CONV2D_SUBGROUP_TILES[variant];
     rt.dispatch({
-      kernel: variant === 'subgroup' ? 'conv2d_subgroup' : 'conv2d_subgroup4',
+      kernel: variant === 'subgroup' ? 'conv2d_subgroup' : variant === 'gemm4' ? 'conv2d_gemm4' : 'conv2d_subgroup4',
       // Whole vec4s of input channels: one load for 4 inputs (lib/conv_input_vec4).
       includes: cin % 4 === 0 ? VEC4_INPUT : undefined,
       uniforms: uniforms([rows, h, wd, cin, py.out, px.out, cout4, kh * kw * cin, kh, kw, stride, py.before, px.before]),

@@ -45,7 +45,9 @@ struct Tap {
 fn tap(r: Row, ky: u32, kx: u32) -> Tap {
   let iy = r.iy + i32(ky);
   let ix = r.ix + i32(kx);
-  let ok = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
+  // `&`, not `&&`: WGSL's && short-circuits, and Tint emits it as a branch. SwiftShader compiled
+  // this kernel in 15.6 s with &&, 0.15 s with &; lavapipe ran it as fast (284 ms, 918 patches).
+  let ok = (iy >= 0) & (iy < i32(p.h)) & (ix >= 0) & (ix < i32(p.w));
   return Tap(ok, select(0u, ((r.img + u32(iy)) * p.w + u32(ix)) * p.cin, ok));
 }
 

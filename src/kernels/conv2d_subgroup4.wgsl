@@ -10,8 +10,9 @@
 // process): the two convolutions 1.51-1.67 s at 12 pixels, 1.46-1.56 at 16, 1.42-1.51 at 24, whose
 // pipeline took ~170 s to compile. ~1% of an image: 12 kept.
 // At LP_NATIVE_VECTOR_WIDTH=128 on lavapipe: 277 / 208 ms against 366 / 239.
-// On SwiftShader it replaces conv2d.wgsl, whose pipeline took 21 s to compile there (8 taps live
-// across three nested loops) against ~0.4 s for this one.
+// On SwiftShader it replaced conv2d.wgsl, whose pipeline took 21 s to compile there (8 taps live
+// across three nested loops) against ~0.4 s for this one; conv2d_gemm4.wgsl has since replaced it
+// there, but for input channels that are not a multiple of 4.
 // Needs subgroups of at least 4 lanes (conv2d.ts checks) and cout % 4 == 0.
 // Why the accumulator body is written out, and near-copied in conv2d_subgroup.wgsl: subgroupBroadcast
 // takes a constant lane index, so the broadcast steps cannot be a loop; an accumulator array

@@ -62,12 +62,14 @@ export function stemChunkSize(rt: Runtime, stemWidth: number): number {
  * pipeline: a newcomer's first image compiles one convolution instead of two, on lavapipe's
  * 8-lane kernel ~2.2 s of LLVM each (Zen 1 host, fresh Mesa cache). It runs as fast there (918
  * patches, in turns: 438-454 ms against 423-439), the vec4 loads paying for a third more
- * multiply-adds; SwiftShader ran it 11% slower (2.00 s against 1.80; again with the convolutions'
- * matrix product, Zen 5, RGB0 padding included: 1.11-1.18 s against 1.01-1.10) and compiles a
- * convolution in ~0.8 s, so it keeps 3, as every other adapter does.
+ * multiply-adds. SwiftShader's conv2d_subgroup4 ran it 11% slower (2.00 s against 1.80; again
+ * with the convolutions' matrix product, Zen 5, RGB0 padding included: 1.11-1.18 s against
+ * 1.01-1.10), but its conv2d_gemm4, which needs whole vec4s, runs RGB0 in 0.66-0.69 s against
+ * conv2d_subgroup4's 0.87-0.97 on RGB: SwiftShader takes 4 with gemm4. Every other adapter keeps 3.
  */
 export function rootChannels(rt: Runtime): 3 | 4 {
-  return rt.adapter.architecture === 'software' && conv2dVariant(rt) === 'subgroup' ? 4 : 3;
+  const variant = conv2dVariant(rt);
+  return (rt.adapter.architecture === 'software' && variant === 'subgroup') || variant === 'gemm4' ? 4 : 3;
 }
 
 /**

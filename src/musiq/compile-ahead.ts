@@ -42,7 +42,7 @@ import { matmul, tuneMatmulTile } from '../kernels/matmul.ts';
 import { embedTokens } from '../kernels/embed.ts';
 import { layernorm } from '../kernels/layernorm.ts';
 import { softmaxRows } from '../kernels/softmax.ts';
-import { stem, type StemWeights } from '../kernels/stem.ts';
+import { rootChannels, stem, type StemWeights } from '../kernels/stem.ts';
 import type { MusiqDims } from './checkpoint.ts';
 import { disposeStemWeights } from './stem-weights.ts';
 
@@ -127,7 +127,7 @@ function warmStem(rt: Runtime, W = 64): void {
   const gn = (c: number) => ({ scale: rt.zeros([c]), bias: rt.zeros([c]) });
   const w: StemWeights = {
     stemWidth: W,
-    convRoot: rt.zeros([7, 7, 3, W]),
+    convRoot: rt.zeros([7, 7, rootChannels(rt), W]),
     gnRoot: gn(W),
     convProj: rt.zeros([W, 4 * W]),
     gnProj: gn(4 * W),

@@ -4,6 +4,7 @@
 // the lanes whatever its width: one load where lib/conv_input makes four.
 @group(0) @binding(1) var<storage, read> x: array<vec4f>;
 
+// `&`, not `&&`: WGSL's && short-circuits, a branch in the loop body (conv2d_gemm4.wgsl's header).
 fn load4(u: Run, t: u32) -> vec4f {
-  return select(vec4f(), x[u32(max(u.base + i32(t), 0)) / 4u], t >= u.lo && t < u.hi);
+  return select(vec4f(), x[u32(max(u.base + i32(t), 0)) / 4u], (t >= u.lo) & (t < u.hi));
 }

@@ -35,7 +35,7 @@ struct Run {
 
 fn kernelRow(r: Row, ky: u32) -> Run {
   let iy = r.iy + i32(ky);
-  let inside = iy >= 0 && iy < i32(p.h);
+  let inside = (iy >= 0) & (iy < i32(p.h));
   let lo = u32(max(-r.ix, 0)) * p.cin;
   let hi = select(0u, u32(clamp(i32(p.w) - r.ix, 0, i32(p.kw))) * p.cin, inside);
   return Run((i32(r.img) + iy) * i32(p.w * p.cin) + r.ix * i32(p.cin), lo, hi);
