@@ -47,7 +47,8 @@ export const CONV2D_SUBGROUP_TILES = {
  * The subgroup kernels are built for CPU backends, where loads cost more than arithmetic (the
  * 8-lane one where subgroups have 8 lanes, else the 4-lane one); GPUs get the register-blocked
  * kernel with 64-invocation workgroups. SwiftShader takes conv2d_gemm4 where cin % 4 == 0 (its
- * header says why; `cin` is 4 for the default, which the stem's convolutions both get there).
+ * header says why). Without `cin` the answer is for a multiple of 4, as both of the stem's
+ * convolutions have there (rootChannels).
  * Tried, not kept (2026-12-05, Zen 1, 918 patches, in turns): im2col (the rows written out by a
  * kernel, in 32 MiB chunks) and then the adapter's matmul, which runs the stem's shapes at ~5
  * GFLOP/s on SwiftShader against these kernels' 2-3. SwiftShader: the 3×3 convolution 1.50-1.54 s
