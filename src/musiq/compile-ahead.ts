@@ -46,6 +46,14 @@ import { rootChannels, stem, type StemWeights } from '../kernels/stem.ts';
 import type { MusiqDims } from './checkpoint.ts';
 import { disposeStemWeights } from './stem-weights.ts';
 
+/** Kernels compiling ahead of a first image; neither promise rejects. */
+export interface Compiling {
+  /** The stem's kernels and the encoder's small ones: the first image's stem waits for them. */
+  stem?: Promise<void>;
+  /** The attention kernel: the first attention waits for it. */
+  attention: Promise<void>;
+}
+
 /** Tokens of the helper's dispatch: the kernel is the same whatever the count. */
 const TOKENS = 8;
 
@@ -58,12 +66,12 @@ const keyOf = (rt: Runtime) => `${KEY}|${adapterKey(rt)}|attention/${attentionVa
  * that kernel is compiled, or the helper gave up: it never fails, since the scorer's device would
  * then compile the kernel itself.
  */
-export function compileAhead(runtime: Runtime, newRuntime: (() => Promise<Runtime>) | undefined, dims: MusiqDims, cache: TuneCache | undefined): Promise<void> | undefined {
+export function compileAhead(runtime: Runtime, newRuntime: (() => Promise<Runtime>) | undefined, dims: MusiqDims, cache: TuneCache | undefined): Compiling | undefined {
   if (!newRuntime || runtime.adapter.architecture !== 'software') return undefined;
   // The variant the scorer's first image will use (tiers.ts decides it per adapter).
   const variant = attentionVariant(runtime);
   const key = keyOf(runtime);
-  return onHelper(runtime, newRuntime, async () => (await cache?.get(key)) === undefined, (helper) => attend(helper, dims, variant)).then(() => undefined);
+  return { attention: onHelper(runtime, newRuntime, async () => (await cache?.get(key)) === undefined, (helper) => attend(helper, dims, variant)).then(() => undefined) };
 }
 
 /**
@@ -94,8 +102,13 @@ export function compilePromotedAhead(runtime: Runtime, newRuntime: (() => Promis
  * first image 24.4 and 24.0 s against 29.3 and 30.0; first/second image 1.02 and 1.12× against
  * 1.57 and 1.48×. From localhost (no download to hide it in) the compile competes with the upload:
  * 24.9, 25.5, 22.8, 20.3 s against 24.3, 22.7, 21.6, 21.2 s, about 1 s more, within the noise.
- * The stem's kernels are compiled first (a stem run on one zero patch, synchronously), since the
- * stem runs before the encoder and SwiftShader compiles one pipeline after another (header).
+ * The stem's kernels are compiled first (a stem on one zero patch, its dispatches turned into
+ * compiles by Runtime.compileOnly), since the stem runs before the encoder and SwiftShader
+ * compiles one pipeline after another (Subzero holds a global lock while it compiles). None
+ * blocks: a pipeline created synchronously held up the caller (Node on the ICD: createScorer
+ * returned ~1.9 s later for a file) or, in Chromium, the GPU process's command stream, uploads
+ * included. The first image's stem waits for them (Compiling.stem): a dispatch would compile them
+ * again.
  * A checkpoint given as bytes, a Blob or a file (the demo's, from Cache Storage) has no download
  * to hide the compile in: the scorer starts it once the weights are uploaded, so that it runs
  * while the caller picks an image, or beside the first image's stem. `bench:browser --bytes`
@@ -108,18 +121,21 @@ export function compilePromotedAhead(runtime: Runtime, newRuntime: (() => Promis
  * started, 2.3 s into the first image (the load took 4.0 s), whose convolutions took 2.7 s of GPU
  * time against the second image's 1.9; with 10 s idle before it, the first image took the
  * second's time.
- * Resolves when the pipeline is compiled, or the compile failed (attention() then compiles it
- * itself and reports the error); undefined on other adapters.
+ * The promises resolve when the pipelines are compiled, or a compile failed (the dispatch then
+ * compiles it itself and reports the error); undefined on other adapters.
  */
-export function compileWhileLoading(runtime: Runtime): Promise<void> | undefined {
+export function compileWhileLoading(runtime: Runtime): Compiling | undefined {
   if (runtime.adapter.architecture !== 'swiftshader') return undefined;
+  let stem: Promise<void> | undefined;
   try {
-    warmStem(runtime);
-    warmEncoder(runtime);
+    stem = runtime.compileOnly(() => {
+      warmStem(runtime);
+      warmEncoder(runtime);
+    });
   } catch {
     // The model compiles its kernels when it runs.
   }
-  return prepareAttention(runtime).catch(() => undefined);
+  return { stem, attention: prepareAttention(runtime).catch(() => undefined) };
 }
 
 /** The stem once on one zero patch with zero weights of every official checkpoint's width: its pipelines. */

@@ -125,16 +125,19 @@ export class MusiqModel {
   }
 
   /**
-   * `beforeAttention`: awaited before the first attention dispatch (its kernel, compiled ahead:
-   * compile-ahead.ts); the stem, the token embedding and the first block's projection are
-   * submitted first, so that they run, and lavapipe compiles their kernels, meanwhile.
+   * `beforeStem`: awaited before the stem is encoded (its kernels, compiled ahead, which a first
+   * dispatch would compile again). `beforeAttention`: awaited before the first attention
+   * dispatch (its kernel, compiled ahead: compile-ahead.ts); the stem, the token embedding and
+   * the first block's projection are submitted first, so that they run, and lavapipe compiles
+   * their kernels, meanwhile.
    */
-  async forward(input: MusiqInput, options: { attention?: boolean; beforeAttention?: Promise<void> } = {}): Promise<ForwardResult> {
+  async forward(input: MusiqInput, options: { attention?: boolean; beforeStem?: Promise<void>; beforeAttention?: Promise<void> } = {}): Promise<ForwardResult> {
     const { rt, dims } = this;
     const w = this.#w();
     if (input.tokens < 1) throw new MusiqError('musiq: an image gives at least one patch; got none');
     checkTokenIds(input.spatial, input.scaleIds, dims.posGrid * dims.posGrid, dims.numScales);
     const t0 = performance.now();
+    await options.beforeStem;
     const spatial = rt.upload(input.spatial, [input.tokens], 'u32');
     const scaleIds = rt.upload(input.scaleIds, [input.tokens], 'u32');
     const emb = this.#embedPatches(input);

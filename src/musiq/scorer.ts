@@ -12,7 +12,7 @@ import { MusiqModel, type WeightPrecision } from './model.ts';
 import { tuneMatmul, tuneMatmulTile } from '../kernels/matmul.ts';
 import { hasTiers, provenLong } from '../kernels/attention.ts';
 import { isPromoted, promote, recallPromotion, recallSpent, rememberPromotion, rememberSpent } from '../kernels/tiers.ts';
-import { compileAhead, compilePromotedAhead, compileWhileLoading, rememberCompiled } from './compile-ahead.ts';
+import { compileAhead, compilePromotedAhead, compileWhileLoading, rememberCompiled, type Compiling } from './compile-ahead.ts';
 import type { FilePrecision } from './quantize.ts';
 import type { TuneCache } from '../kernels/tune.ts';
 
@@ -116,7 +116,7 @@ export async function createScorerFrom(
     /** A second device of the platform's, to compile a kernel ahead on (compile-ahead.ts). */
     newRuntime?: () => Promise<Runtime>;
     /** A compile started before the checkpoint was read (compileWhileLoading): the first image's encoder waits for it. */
-    compiling?: Promise<void>;
+    compiling?: Compiling;
   } = {},
 ): Promise<Scorer> {
   const ckpt = await openCheckpoint(source);
@@ -173,7 +173,7 @@ export async function createScorerFrom(
         }
         promoting = !ahead;
       }
-      const out = await model.forward(input, { ...options, beforeAttention: compiled });
+      const out = await model.forward(input, { ...options, beforeStem: compiled?.stem, beforeAttention: compiled?.attention });
       if (compiled) await rememberCompiled(runtime, tuneCache);
       compiled = undefined;
       if (promoting) await rememberPromotion(runtime, tuneCache);

@@ -4,6 +4,7 @@ import type { ErrorScopes } from './error-scopes.ts';
 
 export class PipelineCache {
   #pipelines = new Map<string, GPUComputePipeline>();
+  #compiling = new Map<string, Promise<void>>();
 
   constructor(
     private readonly device: GPUDevice,
@@ -26,11 +27,21 @@ export class PipelineCache {
    * does other work. Rejects as createComputePipelineAsync does; get() then compiles it again and
    * reports the error in its usual way.
    */
-  async prepare(kernel: string, entry = 'main', constants: Record<string, number> = {}, includes: Record<string, string> = {}): Promise<void> {
+  prepare(kernel: string, entry = 'main', constants: Record<string, number> = {}, includes: Record<string, string> = {}): Promise<void> {
     const key = keyOf(kernel, entry, constants, includes);
-    if (this.#pipelines.has(key)) return;
-    const p = await this.device.createComputePipelineAsync(this.#descriptor(kernel, entry, constants, includes));
-    if (!this.#pipelines.has(key)) this.#pipelines.set(key, p);
+    if (this.#pipelines.has(key)) return Promise.resolve();
+    // A pipeline asked for twice while it compiles is compiled once.
+    let compiling = this.#compiling.get(key);
+    if (!compiling) {
+      compiling = this.device.createComputePipelineAsync(this.#descriptor(kernel, entry, constants, includes)).then(
+        (p) => {
+          if (!this.#pipelines.has(key)) this.#pipelines.set(key, p);
+        },
+      );
+      compiling.finally(() => this.#compiling.delete(key)).catch(() => undefined);
+      this.#compiling.set(key, compiling);
+    }
+    return compiling;
   }
 
   #descriptor(kernel: string, entry: string, constants: Record<string, number>, includes: Record<string, string>): GPUComputePipelineDescriptor {

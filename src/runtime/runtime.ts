@@ -62,6 +62,8 @@ export class Runtime {
   #batchLabels: string[] = [];
   #lost: string | undefined;
   #destroyed = false;
+  /** Inside compileOnly(): the compiles its dispatches started. */
+  #compileOnly: Promise<void>[] | undefined;
 
   private constructor(handle: Awaited<ReturnType<typeof openDevice>>, profile: boolean) {
     this.device = handle.device;
@@ -169,8 +171,31 @@ export class Runtime {
     return this.#pipelines.prepare(kernel, entry, constants, includes);
   }
 
+  /**
+   * Runs `encode` with its dispatches turned into pipeline compiles (preparePipeline): nothing
+   * is dispatched, and the caller is not blocked by the driver compiling, as it is by a first
+   * dispatch where the driver compiles at pipeline creation (SwiftShader). The buffers `encode`
+   * makes are made as usual. Resolves when every pipeline is compiled or has failed to (a
+   * dispatch then compiles it again and reports the error).
+   */
+  compileOnly(encode: () => void): Promise<void> {
+    this.#checkAlive();
+    const compiles: Promise<void>[] = [];
+    this.#compileOnly = compiles;
+    try {
+      encode();
+    } finally {
+      this.#compileOnly = undefined;
+    }
+    return Promise.allSettled(compiles).then(() => undefined);
+  }
+
   dispatch(d: Dispatch): void {
     this.#checkAlive();
+    if (this.#compileOnly) {
+      this.#compileOnly.push(this.#pipelines.prepare(d.kernel, d.entry, d.constants, d.includes));
+      return;
+    }
     const label = d.label ?? d.kernel;
     const pipeline = this.pipeline(d.kernel, d.entry, d.constants, d.includes);
     const entries: GPUBindGroupEntry[] = [];

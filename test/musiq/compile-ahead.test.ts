@@ -69,7 +69,7 @@ test('lavapipe: a second device dispatches the attention variant the scorer will
   const { made, factory } = recordingFactory();
   const ready = compileAhead(rt, factory, dims, cache);
   assert.ok(ready, 'a helper is started on lavapipe');
-  await ready;
+  await ready?.attention;
   assert.is(made.length, 1);
   assert.equal(made[0].labels.map((l) => l.split(' ')[0]), [`attention/${attentionVariant(rt)}`]);
   assert.ok(made[0].destroyed, 'the helper device is destroyed once the kernel ran');
@@ -77,20 +77,20 @@ test('lavapipe: a second device dispatches the attention variant the scorer will
 
   await rememberCompiled(rt, cache);
   assert.is(cache.store.size, 1);
-  await compileAhead(rt, factory, dims, cache);
+  await compileAhead(rt, factory, dims, cache)?.attention;
   assert.is(made.length, 1, 'no second helper once the cache says the kernel was compiled');
 });
 
 test('a helper that cannot be made, or is on another adapter, is given up without an error', async () => {
   const rt = await lavapipe();
   if (!rt) return;
-  await compileAhead(rt, () => Promise.reject(new Error('no second device')), dims, undefined);
+  await compileAhead(rt, () => Promise.reject(new Error('no second device')), dims, undefined)?.attention;
   const { made, factory } = recordingFactory(async () => {
     const other = await newRuntime();
     Object.defineProperty(other, 'adapter', { value: { ...other.adapter, description: 'another adapter' } });
     return other;
   });
-  await compileAhead(rt, factory, dims, undefined);
+  await compileAhead(rt, factory, dims, undefined)?.attention;
   assert.is(made.length, 1);
   assert.equal(made[0].labels, [], 'nothing is compiled for an adapter the scorer does not use');
   assert.ok(made[0].destroyed);
@@ -250,7 +250,7 @@ test('lavapipe: time spent on the first tier adds up over processes (a shell loo
   }
 });
 
-test('forward() awaits beforeAttention after the stem, the embedding and the first projection, before any attention', async () => {
+test('forward() awaits beforeStem before anything, and beforeAttention after the stem, the embedding and the first projection, before any attention', async () => {
   const rt = await gpu();
   const ckpt = await openCheckpoint(bytesSource('tiny.npz', writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1, seed: 5 })));
   const model = await MusiqModel.load(rt, ckpt);
@@ -261,14 +261,17 @@ test('forward() awaits beforeAttention after the stem, the embedding and the fir
     dispatch(d);
   };
   let seenAtWait: string[] | undefined;
+  let seenAtStemWait: string[] | undefined;
   // A thenable: `await` calls then(), so the call records what had been dispatched at that moment.
   const gate = { then: (resolve: () => void) => ((seenAtWait = [...labels]), resolve()) } as unknown as Promise<void>;
+  const stemGate = { then: (resolve: () => void) => ((seenAtStemWait = [...labels]), resolve()) } as unknown as Promise<void>;
   try {
-    await model.forward(preprocess(syntheticImage(64, 48)), { beforeAttention: gate });
+    await model.forward(preprocess(syntheticImage(64, 48)), { beforeStem: stemGate, beforeAttention: gate });
   } finally {
     delete (rt as { dispatch?: unknown }).dispatch; // the prototype's again
     model.dispose();
   }
+  assert.equal(seenAtStemWait, [], 'forward() awaited beforeStem before its first dispatch');
   assert.ok(seenAtWait, 'forward() awaited beforeAttention');
   const before = seenAtWait.join(', ');
   // What runs (and on lavapipe compiles) while the kernel compiled ahead is awaited.
@@ -298,7 +301,7 @@ test('prepareAttention compiles the very pipeline attention() dispatches: no sec
   }
 });
 
-test('compileWhileLoading: SwiftShader runs the stem on a zero patch and the encoder\'s small kernels on a zero token, then prepares the attention kernel of its first image, and never fails; other adapters nothing', async () => {
+test('compileWhileLoading: SwiftShader compiles the stem\'s kernels (a stem on a zero patch) and the encoder\'s small ones (a zero token) without blocking, then the attention kernel of its first image, and never fails; other adapters nothing', async () => {
   for (const architecture of ['software', 'ampere', '']) {
     assert.is(compileWhileLoading({ adapter: { architecture } } as unknown as Runtime), undefined, architecture);
   }
@@ -309,7 +312,13 @@ test('compileWhileLoading: SwiftShader runs the stem on a zero patch and the enc
     rt.preparePipeline = async (kernel: string) => void asked.push(kernel);
     const dispatch = rt.dispatch.bind(rt);
     rt.dispatch = (d) => (dispatched.push(`${d.kernel}${asked.length ? ' after the attention compile' : ''}`), dispatch(d));
-    await compileWhileLoading(rt);
+    let syncCreates = 0;
+    const create = rt.device.createComputePipeline.bind(rt.device);
+    rt.device.createComputePipeline = (d: GPUComputePipelineDescriptor) => (syncCreates++, create(d));
+    const compiling = compileWhileLoading(rt)!;
+    assert.is(syncCreates, 0, 'no pipeline created synchronously: the compiles do not block the caller (or a browser\'s GPU process)');
+    await compiling.stem;
+    await compiling.attention;
     assert.equal(asked, [attentionVariant(rt) === 'tiled' ? 'attention' : `attention_${attentionVariant(rt)}`]);
     // The stem's kernels are dispatched (so compiled) before the attention compile is asked for:
     // SwiftShader compiles one pipeline at a time, and the first image's stem comes first.
@@ -319,7 +328,7 @@ test('compileWhileLoading: SwiftShader runs the stem on a zero patch and the enc
     for (const k of ['embed', 'layernorm', 'matmul_naive', 'softmax']) assert.ok(stemKernels.some((d) => d.startsWith(k)), `${k}: ${stemKernels.join(', ')}`);
     assert.ok(dispatched.every((d) => !d.includes('after')), dispatched.join(', '));
     rt.preparePipeline = () => Promise.reject(new Error('compile failed'));
-    assert.is(await compileWhileLoading(rt), undefined, 'a failed compile resolves: attention() compiles and reports it');
+    assert.is(await compileWhileLoading(rt)!.attention, undefined, 'a failed compile resolves: attention() compiles and reports it');
   } finally {
     rt.destroy();
   }

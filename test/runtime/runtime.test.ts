@@ -82,6 +82,35 @@ test('a WGSL compile error is reported with the kernel name', async () => {
   await syncThrowsGpuError(rt, 'elementwise');
 });
 
+test('compileOnly: dispatches become compiles, each pipeline once, that later dispatches reuse; a failed compile resolves and the dispatch reports it', async () => {
+  const rt = await createNodeRuntime(); // its own pipeline cache
+  try {
+    const created = { sync: 0, async: 0 };
+    const device = rt.device;
+    const create = device.createComputePipeline.bind(device);
+    const createAsync = device.createComputePipelineAsync.bind(device);
+    device.createComputePipeline = (d: GPUComputePipelineDescriptor) => (created.sync++, create(d));
+    device.createComputePipelineAsync = (d: GPUComputePipelineDescriptor) => (created.async++, createAsync(d));
+    const a = rt.upload(new Float32Array([1, 2, 3, 4]));
+    const y = rt.upload(new Float32Array([7, 7, 7, 7]));
+    const compiled = rt.compileOnly(() => {
+      axpby(rt, a, a, 2, 1, y);
+      axpby(rt, a, a, 3, 1, y);
+    });
+    assert.equal(created, { sync: 0, async: 1 }, 'two dispatches of one pipeline: one compile, not blocking');
+    await compiled;
+    assert.equal([...(await rt.read(y))], [7, 7, 7, 7], 'nothing ran');
+    axpby(rt, a, a, 2, 1, y);
+    assert.equal([...(await rt.read(y))], [3, 6, 9, 12]);
+    assert.equal(created, { sync: 0, async: 1 }, 'the dispatch took the compiled pipeline');
+    await rt.compileOnly(() => rt.dispatch({ kernel: 'elementwise', entry: 'no_such_entry', buffers: [a], workgroups: [1] }));
+    rt.dispatch({ kernel: 'elementwise', entry: 'no_such_entry', buffers: [a], workgroups: [1] });
+    await syncThrowsGpuError(rt, 'elementwise');
+  } finally {
+    rt.destroy();
+  }
+});
+
 test('a freed buffer is never rewritten under a batch that still reads it', async () => {
   const rt = await gpu();
   const a = rt.upload(new Float32Array([1, 2, 3, 4]));
