@@ -46,13 +46,33 @@ function largestPerPatch(stemWidth: number): number {
   return Math.max((PATCH / 2) ** 2 * stemWidth, (PATCH / 4) ** 2 * 4 * stemWidth, PATCH * PATCH * 3);
 }
 
+/**
+ * Patches per stem() call on SwiftShader. The stem's tensors are an image's largest, and a first
+ * image pays for every page of buffer memory it touches first: in this project's VMs ~2.7 ms a
+ * MB (a page fault each 4 KB; `new Uint8Array(512 MiB)` written once took 1.4 s). One chunk of
+ * 918 patches (1024×768) made the pool allocate ~240 MB; chunks of at most 128 (the model makes
+ * them equal: 8 of 115) ~30 MB. Measured with chunks of 128 and a short last one: headless
+ * Chromium (`bench:browser --bytes --idle 6`, so that no compile shares the CPU; Zen 5 host), the
+ * first image's stem took 0.10-0.12 s longer than the second's, against 0.45-0.72 s in one chunk;
+ * Node on the ICD, two scorers alternating image by image, steady state: the stem 3.41-3.75 s
+ * against 3.25-3.76. Peak GPU memory of an image 139 MB against 313. Not on lavapipe, where 8×
+ * the dispatches made the stem ~20% slower (0.85-1.06 s against 0.66-0.97), nor on GPUs.
+ */
+const SWIFTSHADER_CHUNK = 128;
+
 /** The most patches one stem() call can take without a tensor exceeding the storage binding limit. */
-export function stemChunkSize(rt: Runtime, stemWidth: number): number {
+function maxStemPatches(rt: Runtime, stemWidth: number): number {
   // Also at most 128 MiB per tensor where the adapter allows more: ~1800 patches per chunk keep
   // any GPU busy, and a 12 MP photo's stem then needs ~0.4 GiB instead of several.
   const limit = Math.min(rt.limits.maxStorageBufferBindingSize, rt.limits.maxBufferSize, 2 ** 27);
   // The pool rounds sizes up by at most 1/8 (2^k/8 steps); keep that headroom below the limit.
   return Math.max(1, Math.floor((limit * 8) / 9 / (largestPerPatch(stemWidth) * 4)));
+}
+
+/** Patches per stem() call for the model: as many as fit (maxStemPatches), SWIFTSHADER_CHUNK there. */
+export function stemChunkSize(rt: Runtime, stemWidth: number): number {
+  const fits = maxStemPatches(rt, stemWidth);
+  return rt.adapter.architecture === 'swiftshader' ? Math.min(fits, SWIFTSHADER_CHUNK) : fits;
 }
 
 /**
@@ -82,7 +102,8 @@ export function stem(rt: Runtime, w: StemWeights, patches: Tensor): Tensor {
   if (patches.shape.length !== 2 || patches.shape[1] !== PATCH * PATCH * 3) {
     throw new MusiqError(`stem: patches have shape [${patches.shape.join(', ')}], expected [P, ${PATCH * PATCH * 3}]`);
   }
-  if (p > stemChunkSize(rt, W)) throw new MusiqError(`stem: ${p} patches exceed this adapter's chunk of ${stemChunkSize(rt, W)} (split the call)`);
+  const most = maxStemPatches(rt, W);
+  if (p > most) throw new MusiqError(`stem: ${p} patches exceed this adapter's chunk of ${most} (split the call)`);
 
   const side = PATCH / 4, px = side * side; // after the pool: 8×8 pixels
   const cin = w.convRoot.shape[2]; // 3, or 4 where the weights were padded (rootChannels)

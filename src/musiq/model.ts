@@ -62,13 +62,15 @@ export class MusiqModel {
     return this.weights;
   }
 
-  /** Stem + embedding for all patches, in chunks that fit the adapter's binding limit. */
-  #embedPatches(input: MusiqInput): Tensor {
+  /** Stem + embedding for all patches, in chunks of `chunk` patches (default stemChunkSize). */
+  #embedPatches(input: MusiqInput, chunk = stemChunkSize(this.rt, this.dims.stemWidth)): Tensor {
     const { rt, dims } = this;
     const w = this.#w();
     const n = input.tokens;
     const out = rt.empty([n, dims.hidden]);
-    const chunk = Math.max(1, stemChunkSize(rt, dims.stemWidth));
+    // Chunks of equal size (the last one at most a patch short): their tensors then share the
+    // pool's buffers, where a short last chunk needed buffers of its own.
+    chunk = Math.ceil(n / Math.ceil(n / Math.max(1, chunk)));
     for (let start = 0; start < n; start += chunk) {
       const p = Math.min(chunk, n - start);
       const patches = rt.upload(input.patches.subarray(start * PATCH_VALUES, (start + p) * PATCH_VALUES), [p, PATCH_VALUES]);
@@ -129,9 +131,9 @@ export class MusiqModel {
    * dispatch would compile again). `beforeAttention`: awaited before the first attention
    * dispatch (its kernel, compiled ahead: compile-ahead.ts); the stem, the token embedding and
    * the first block's projection are submitted first, so that they run, and lavapipe compiles
-   * their kernels, meanwhile.
+   * their kernels, meanwhile. `stemChunk`: patches per stem call (tests; default stemChunkSize).
    */
-  async forward(input: MusiqInput, options: { attention?: boolean; beforeStem?: Promise<void>; beforeAttention?: Promise<void> } = {}): Promise<ForwardResult> {
+  async forward(input: MusiqInput, options: { attention?: boolean; beforeStem?: Promise<void>; beforeAttention?: Promise<void>; stemChunk?: number } = {}): Promise<ForwardResult> {
     const { rt, dims } = this;
     const w = this.#w();
     if (input.tokens < 1) throw new MusiqError('musiq: an image gives at least one patch; got none');
@@ -140,7 +142,7 @@ export class MusiqModel {
     await options.beforeStem;
     const spatial = rt.upload(input.spatial, [input.tokens], 'u32');
     const scaleIds = rt.upload(input.scaleIds, [input.tokens], 'u32');
-    const emb = this.#embedPatches(input);
+    const emb = this.#embedPatches(input, options.stemChunk);
     // The stem's end is timed while the encoder is encoded: a sync here left the GPU idle for a
     // round trip (~2 ms through Dawn on an H200, whose model takes 25-34 ms).
     const stemDone = rt.done();

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { gpu } from '../gpu.ts';
 import { createScorer } from '../../src/index.node.ts';
 import { openCheckpoint } from '../../src/musiq/checkpoint.ts';
+import { MusiqModel } from '../../src/musiq/model.ts';
 import { bytesSource } from '../../src/npz/source.ts';
 import { decodeImage } from '../../src/image/decode.ts';
 import { preprocess } from '../../src/musiq/preprocess.ts';
@@ -105,6 +106,25 @@ test('weights f16: the GPU model equals the float64 reference on f16-rounded wei
   console.log(`  f16 weights moved the score by ${Math.abs(ref.score - exact.score).toExponential(2)} (tiny checkpoint); GPU to f16 reference ${toHalf.toExponential(2)}`);
   assert.ok(toExact > 5e-6 && toExact > 3 * toHalf, `f16 weights did not take effect: ${toExact} from the exact score, ${toHalf} from the rounded one`);
   await rejects(() => createScorer({ checkpoint: bytes, runtime: rt, weights: 'f8' as 'f16' }), /weights must be 'f32' or 'f16'/);
+});
+
+test('the stem in chunks (SwiftShader runs 128 patches at a time) gives the very numbers of one call', async () => {
+  const rt = await gpu();
+  const ckpt = await openCheckpoint(bytesSource('tiny.npz', new Uint8Array(readFileSync(`${fixtures}checkpoints/tiny_koniq_s0.npz`))));
+  const model = await MusiqModel.load(rt, ckpt);
+  try {
+    const input = preprocess(decodeImage(png('round_448x321.png')));
+    const whole = await model.forward(input, { stemChunk: input.tokens });
+    // Each patch's stem and embedding row is computed alone: chunks change no bit (297 patches:
+    // 3 of 99, then 5 of 50 and 47).
+    for (const chunk of [128, 50]) {
+      const parts = await model.forward(input, { stemChunk: chunk });
+      assert.equal([...parts.embedding], [...whole.embedding], `CLS embedding, chunks of ${chunk} of ${input.tokens} patches`);
+      assert.equal([...parts.logits], [...whole.logits]);
+    }
+  } finally {
+    model.dispose();
+  }
 });
 
 test('scorer: RGB pixels score like the encoded image; timings and tokens are reported', async () => {
