@@ -32,6 +32,31 @@ export interface ForwardResult {
   embedding: Float32Array;
 }
 
+/** Rows of the subgroup matmuls' tiles on CPU adapters (matmul_subgroup4.wgsl's ROWS). */
+const MATMUL_TILE_ROWS = 32;
+
+/**
+ * Into how many chunks `n` patches go, at most `most` each. The chunks are equal (their sizes
+ * differ by a patch at most), so that every chunk's tensors reuse the pool's buffers: a short last
+ * chunk needed buffers of its own (test/memory.test.ts then failed on SwiftShader). Of the next few
+ * counts, the one whose chunks fill the embedding matmul's 32-row tiles best: 918 patches in 8
+ * chunks of 115 made it compute 1024 rows (SwiftShader: 1.60 s, against 1.42 s for 7 chunks of 128
+ * and one of 22); 10 chunks of 91-92 compute 960.
+ */
+export function stemParts(n: number, most: number): number {
+  const fewest = Math.ceil(n / Math.max(1, most));
+  let best = fewest;
+  let bestRows = Infinity;
+  for (let parts = fewest; parts <= Math.min(n, fewest + 3); parts++) {
+    const big = Math.ceil(n / parts), bigParts = n - parts * Math.floor(n / parts);
+    const rows = bigParts * tileRows(big) + (parts - bigParts) * tileRows(Math.floor(n / parts));
+    if (rows < bestRows * 0.97) [best, bestRows] = [parts, rows]; // more dispatches only for a gain
+  }
+  return best;
+}
+
+const tileRows = (rows: number) => Math.ceil(rows / MATMUL_TILE_ROWS) * MATMUL_TILE_ROWS;
+
 export class MusiqModel {
   private constructor(
     readonly rt: Runtime,
@@ -62,17 +87,16 @@ export class MusiqModel {
     return this.weights;
   }
 
-  /** Stem + embedding for all patches, in chunks of `chunk` patches (default stemChunkSize). */
-  #embedPatches(input: MusiqInput, chunk = stemChunkSize(this.rt, this.dims.stemWidth)): Tensor {
+  /** Stem + embedding for all patches, in equal chunks of at most `most` patches (stemParts). */
+  #embedPatches(input: MusiqInput, most = stemChunkSize(this.rt, this.dims.stemWidth)): Tensor {
     const { rt, dims } = this;
     const w = this.#w();
     const n = input.tokens;
     const out = rt.empty([n, dims.hidden]);
-    // Chunks of equal size (the last one at most a patch short): their tensors then share the
-    // pool's buffers, where a short last chunk needed buffers of its own.
-    chunk = Math.ceil(n / Math.ceil(n / Math.max(1, chunk)));
-    for (let start = 0; start < n; start += chunk) {
-      const p = Math.min(chunk, n - start);
+    const parts = stemParts(n, most);
+    for (let i = 0; i < parts; i++) {
+      const start = Math.floor((i * n) / parts);
+      const p = Math.floor(((i + 1) * n) / parts) - start;
       const patches = rt.upload(input.patches.subarray(start * PATCH_VALUES, (start + p) * PATCH_VALUES), [p, PATCH_VALUES]);
       const features = stem(rt, w.stem, patches);
       patches.dispose();
@@ -131,7 +155,8 @@ export class MusiqModel {
    * dispatch would compile again). `beforeAttention`: awaited before the first attention
    * dispatch (its kernel, compiled ahead: compile-ahead.ts); the stem, the token embedding and
    * the first block's projection are submitted first, so that they run, and lavapipe compiles
-   * their kernels, meanwhile. `stemChunk`: patches per stem call (tests; default stemChunkSize).
+   * their kernels, meanwhile. `stemChunk`: the most patches per stem call (tests; default
+   * stemChunkSize).
    */
   async forward(input: MusiqInput, options: { attention?: boolean; beforeStem?: Promise<void>; beforeAttention?: Promise<void>; stemChunk?: number } = {}): Promise<ForwardResult> {
     const { rt, dims } = this;

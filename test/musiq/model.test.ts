@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { gpu } from '../gpu.ts';
 import { createScorer } from '../../src/index.node.ts';
 import { openCheckpoint } from '../../src/musiq/checkpoint.ts';
-import { MusiqModel } from '../../src/musiq/model.ts';
+import { MusiqModel, stemParts } from '../../src/musiq/model.ts';
 import { bytesSource } from '../../src/npz/source.ts';
 import { decodeImage } from '../../src/image/decode.ts';
 import { preprocess } from '../../src/musiq/preprocess.ts';
@@ -108,6 +108,20 @@ test('weights f16: the GPU model equals the float64 reference on f16-rounded wei
   await rejects(() => createScorer({ checkpoint: bytes, runtime: rt, weights: 'f8' as 'f16' }), /weights must be 'f32' or 'f16'/);
 });
 
+test('stemParts: chunks of at most `most` patches, sizes a patch apart at most (they share buffers), filling 32-row tiles', () => {
+  for (const most of [128, 1820]) {
+    for (let n = 1; n <= 4000; n += 7) {
+      const parts = stemParts(n, most);
+      const big = Math.ceil(n / parts), small = Math.floor(n / parts);
+      assert.ok(parts >= Math.ceil(n / most) && parts <= Math.ceil(n / most) + 3 && big <= most, `${n} patches, at most ${most}: ${parts} chunks of ${small}-${big}`);
+    }
+  }
+  // 1024×768 (918 patches), the case measured: 10 chunks of 91-92 compute 960 embedding rows, 8 of 114-115 1024.
+  assert.is(stemParts(918, 128), 10);
+  assert.is(stemParts(918, 1820), 1);
+  assert.is(stemParts(1, 128), 1);
+});
+
 test('the stem in chunks (SwiftShader runs 128 patches at a time) gives the very numbers of one call', async () => {
   const rt = await gpu();
   const ckpt = await openCheckpoint(bytesSource('tiny.npz', new Uint8Array(readFileSync(`${fixtures}checkpoints/tiny_koniq_s0.npz`))));
@@ -116,7 +130,7 @@ test('the stem in chunks (SwiftShader runs 128 patches at a time) gives the very
     const input = preprocess(decodeImage(png('round_448x321.png')));
     const whole = await model.forward(input, { stemChunk: input.tokens });
     // Each patch's stem and embedding row is computed alone: chunks change no bit (297 patches:
-    // 3 of 99, then 5 of 50 and 47).
+    // 5 chunks of 59-60, and 6 of 49-50).
     for (const chunk of [128, 50]) {
       const parts = await model.forward(input, { stemChunk: chunk });
       assert.equal([...parts.embedding], [...whole.embedding], `CLS embedding, chunks of ${chunk} of ${input.tokens} patches`);
