@@ -19,6 +19,7 @@
 // loops to generate N named accumulators. What is shared without loss is in lib/conv_subgroup_io.
 enable subgroups;
 #include "lib/conv_subgroup_io"
+#include "lib/endless"
 
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -39,12 +40,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var a20 = vec4f(); var a21 = vec4f(); var a22 = vec4f(); var a23 = vec4f();
   var a24 = vec4f(); var a25 = vec4f(); var a26 = vec4f(); var a27 = vec4f();
   var a28 = vec4f(); var a29 = vec4f(); var a30 = vec4f(); var a31 = vec4f();
-  for (var ky = 0u; ky < p.kh; ky++) {
+  for (var ky = 0u; ky < ENDLESS; ky++) { // lib/endless: no iteration counter
+    if (ky >= p.kh) { break; }
     let u0 = kernelRow(r0, ky);
     let u1 = kernelRow(r1, ky);
     let u2 = kernelRow(r2, ky);
     let u3 = kernelRow(r3, ky);
-    for (var t = 0u; t < runLen; t += 4u) {
+    for (var i = 0u; i < ENDLESS; i++) {
+      let t = 4u * i;
+      if (t >= runLen) { break; }
       let w = weights4(ky * runLen + t, c);
       let x0 = load4(u0, t);
       let x1 = load4(u1, t);

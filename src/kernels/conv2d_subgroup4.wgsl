@@ -22,6 +22,7 @@
 // loops to generate N named accumulators. What is shared without loss is in lib/conv_subgroup_io.
 enable subgroups;
 #include "lib/conv_subgroup_io"
+#include "lib/endless"
 
 @compute @workgroup_size(4)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -50,11 +51,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var a9_0 = vec4f(); var a9_1 = vec4f(); var a9_2 = vec4f(); var a9_3 = vec4f();
   var a10_0 = vec4f(); var a10_1 = vec4f(); var a10_2 = vec4f(); var a10_3 = vec4f();
   var a11_0 = vec4f(); var a11_1 = vec4f(); var a11_2 = vec4f(); var a11_3 = vec4f();
-  for (var ky = 0u; ky < p.kh; ky++) {
+  for (var ky = 0u; ky < ENDLESS; ky++) { // lib/endless: no iteration counter
+    if (ky >= p.kh) { break; }
     let ua = kernelRow(ra, ky);
     let ub = kernelRow(rb, ky);
     let uc = kernelRow(rc, ky);
-    for (var t = 0u; t < runLen; t += 4u) {
+    for (var i = 0u; i < ENDLESS; i++) {
+      let t = 4u * i;
+      if (t >= runLen) { break; }
       let k = ky * runLen + t;
       let w0 = weights4(k, c0); let w1 = weights4(k, c1); let w2 = weights4(k, c2); let w3 = weights4(k, c3);
       let xa = load4(ua, t);

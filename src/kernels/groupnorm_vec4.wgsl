@@ -44,13 +44,7 @@ override CPG: u32 = 2u;
 override RELU: bool = false;
 override U4: u32 = max(CPG, 4u) / 4u; // vec4s per unit (= p.unit4): a constant trip count
 const WG = 64u;
-// Loops bounded by a uniform are written `for (var i = 0u; i < ENDLESS; i++) { if (i >= n) { break; } …`:
-// Tint gives a loop it cannot prove finite (a bound it does not know) a 64-bit iteration counter
-// and a second exit, checked every iteration, and SwiftShader runs that per lane with masks. A
-// constant bound and a step of 1 it proves finite. Loops this short pay for it: the stem's
-// GroupNorms of a 1024×768 image (one process, switched image by image) took 424-453 ms against
-// 469-491 on SwiftShader, 62-67 against 77-80 on lavapipe.
-const ENDLESS = 0xffffffffu;
+#include "lib/endless"
 
 // Each component's group total, given per-component partial sums: the 4 components are 4
 // groups (CPG 1), 2 groups of 2 (CPG 2), or one group (CPG ≥ 4).

@@ -1,0 +1,13 @@
+// Loops whose bound is a uniform are written
+//   for (var i = 0u; i < ENDLESS; i++) { if (i >= n) { break; } … }
+// Tint gives a loop it cannot prove finite (a bound it does not know, or a step other than 1) a
+// 64-bit iteration counter and a second exit, tested every iteration (Dawn's dump_shaders shows
+// it); a constant bound with a step of 1 it proves finite. A CPU adapter runs that bookkeeping
+// per lane, which short loop bodies feel. Measured in one process, switching kernels image by
+// image (1024×768): the stem's GroupNorms (groupnorm_vec4) 424-453 ms against 469-491 on
+// SwiftShader and 62-67 against 77-80 on lavapipe; lavapipe's convolutions 190-217 ms against
+// 209-231 (conv2d_subgroup, 8 lanes) and 368-479 against 538-635 (conv2d_subgroup4, 4 lanes), the
+// first dispatch on a fresh Mesa cache as long. Not for the 128-accumulator loops: SwiftShader ran
+// conv2d_gemm4 1147-1208 ms against 1096-1130 and matmul_subgroup4 (its k loop, or its store
+// loops) no faster or slower; nor the attention kernels' key loops (no difference).
+const ENDLESS = 0xffffffffu;
