@@ -44,6 +44,7 @@
 enable subgroups;
 #include "lib/matmul_w4"
 #include "lib/matmul_vec4_io"
+#include "lib/endless"
 
 const ROWS = 32u;
 
@@ -70,7 +71,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let x6 = min(m0 + 24u + lane, last) * k4;
   let x7 = min(m0 + 28u + lane, last) * k4;
   #include "lib/tile32x4_accumulators"
-  for (var k = p.kBegin / 4u; k < p.kEnd / 4u; k++) {
+  let kEnd = p.kEnd / 4u;
+  for (var k = p.kBegin / 4u; k < ENDLESS; k++) {
+    if (k >= kEnd) { break; }
     let wa = w4Block(k, ca);
     let wb = w4Block(k, cb);
     let wc = w4Block(k, cc);
