@@ -194,11 +194,16 @@ function wantsTile64(rt: Runtime, cpu: boolean, K: number): boolean {
  * won; false without measuring where the subgroup kernel is not this adapter's choice.
  */
 export async function tuneMatmulTile(rt: Runtime, cache?: TuneCache): Promise<boolean> {
-  const [M, K, N] = [256, 384, 1152];
+  // The encoder's qkv projection of a 1024×768 image, each sample ≥ 30 ms, best of 5 rounds. At
+  // 256×384×1152 with one dispatch a sample, best of 3, bench:model picked the 64-row tile on a
+  // Zen 5 host where it ran 0.75-0.85× as fast (lavapipe, 8 lanes, medians of 10 alternating:
+  // 919×384×1152 24.0 ms against 17.9, 919×1152×384 22.7 against 16.8, 58,752×64×256 55.5 against
+  // 46.3, 256×384×1152 8.3 against 7.3), and its model took 2.4-2.7 s an image against 1.6-1.8.
+  const [M, K, N] = [1024, 384, 1152];
   const key = adapterKey(rt);
   const preferred = tuned.get(key) ?? defaultVariant(rt);
   if (!isCpuAdapter(rt.adapter) || preferred !== 'subgroup' || VARIANTS.subgroup64.unsupported(rt, M, K, N)) return false;
-  const [ms32, ms64] = await timeVariants(rt, ['subgroup', 'subgroup64'], [M, K, N], 0);
+  const [ms32, ms64] = await timeVariants(rt, ['subgroup', 'subgroup64'], [M, K, N], 30, 5);
   const use64 = ms64 < ms32;
   tile64OnCpu.set(key, use64);
   await cache?.set(`${TILE_VERSION}|${key}`, use64 ? '64' : '32');
@@ -393,13 +398,13 @@ export async function tuneMatmul(rt: Runtime, options: TuneMatmulOptions = {}): 
 }
 
 /** Wall ms of one [M×K]·[K×N] + bias per variant, timed in turns (wallMsInTurns) on filled() operands. */
-async function timeVariants(rt: Runtime, variants: readonly MatmulVariant[], [M, K, N]: readonly [number, number, number], minSampleMs: number): Promise<number[]> {
+async function timeVariants(rt: Runtime, variants: readonly MatmulVariant[], [M, K, N]: readonly [number, number, number], minSampleMs: number, reps = 3): Promise<number[]> {
   const x = rt.upload(filled(M * K, 0.5), [M, K]);
   const w = rt.upload(filled(K * N, 0.25), [K, N]);
   const bias = rt.zeros([N]);
   const out = rt.empty([M, N]);
   try {
-    return await wallMsInTurns(rt, variants.map((variant) => () => void matmul(rt, x, w, { bias, out, variant })), 3, minSampleMs);
+    return await wallMsInTurns(rt, variants.map((variant) => () => void matmul(rt, x, w, { bias, out, variant })), reps, minSampleMs);
   } finally {
     for (const t of [x, w, bias, out]) t.dispose();
   }
