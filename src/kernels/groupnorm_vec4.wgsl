@@ -115,7 +115,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let a = st.rstd * scale[u.c4 + j];
     let b = bias[u.c4 + j];
     for (var s = 0u; s < ENDLESS; s++) {
-    if (s >= p.spatial) { break; }
+      if (s >= p.spatial) { break; }
       let i = u.first + s * p.channels4 + j;
       var v = ((x[i] - st.shift) - st.dmean) * a + b;
       if (RELU) { v = max(v, vec4f()); }
@@ -134,7 +134,7 @@ fn main_residual(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
     let a = st.rstd * scale[u.c4 + j];
     let b = bias[u.c4 + j];
     for (var s = 0u; s < ENDLESS; s++) {
-    if (s >= p.spatial) { break; }
+      if (s >= p.spatial) { break; }
       let i = u.first + s * p.channels4 + j;
       y[i] = max(((x[i] - st.shift) - st.dmean) * a + b + r[i], vec4f());
     }

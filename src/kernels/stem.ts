@@ -51,7 +51,7 @@ function largestPerPatch(stemWidth: number): number {
  * image pays for every page of buffer memory it touches first: in this project's VMs ~2.7 ms a
  * MB (a page fault each 4 KB; `new Uint8Array(512 MiB)` written once took 1.4 s). One chunk of
  * 918 patches (1024×768) made the pool allocate ~240 MB; chunks of at most 128 (the model makes
- * them equal: 8 of 115) ~30 MB. Measured with chunks of 128 and a short last one: headless
+ * them equal: stemParts, 10 of 91-92) ~30 MB. Measured with chunks of 128 and a short last one: headless
  * Chromium (`bench:browser --bytes --idle 6`, so that no compile shares the CPU; Zen 5 host), the
  * first image's stem took 0.10-0.12 s longer than the second's, against 0.45-0.72 s in one chunk;
  * Node on the ICD, two scorers alternating image by image, steady state: the stem 3.41-3.75 s

@@ -115,7 +115,7 @@ export async function createScorerFrom(
     weights?: WeightPrecision;
     /** A second device of the platform's, to compile a kernel ahead on (compile-ahead.ts). */
     newRuntime?: () => Promise<Runtime>;
-    /** A compile started before the checkpoint was read (compileWhileLoading): the first image's encoder waits for it. */
+    /** Compiles started before the checkpoint was read (compileWhileLoading): the first image's stem and attention wait for them. */
     compiling?: Compiling;
   } = {},
 ): Promise<Scorer> {
