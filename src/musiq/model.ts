@@ -48,8 +48,9 @@ export function stemParts(n: number, most: number): number {
   let best = fewest;
   let bestRows = Infinity;
   for (let parts = fewest; parts <= Math.min(n, fewest + 3); parts++) {
-    const big = Math.ceil(n / parts), bigParts = n - parts * Math.floor(n / parts);
-    const rows = bigParts * tileRows(big) + (parts - bigParts) * tileRows(Math.floor(n / parts));
+    // n % parts chunks of size + 1, the rest of size (the loop in #embedPatches).
+    const size = Math.floor(n / parts), bigger = n % parts;
+    const rows = bigger * tileRows(size + 1) + (parts - bigger) * tileRows(size);
     if (rows < bestRows * 0.97) [best, bestRows] = [parts, rows]; // more dispatches only for a gain
   }
   return best;
