@@ -26,6 +26,12 @@ enable subgroups;
 // steps 4.3. Made loop-carried (a never-taken branch that writes them), they compiled in 3.8-4.4 s
 // against 5.2-6.2, but a layer ran 182-184 ms against 151: the loop-carried state costs masked
 // stores every step. Kept as it is.
+// Its JIT code (Zen 5, perf and gdb, 2026-12-05): 49,059 instructions a step of 4 keys, of which
+// 9,224 multiplies and adds, 22,521 moves (3,235 of them a load and a store back to the same stack
+// slot: matmul_subgroup4.wgsl's header says why) and ~5,800 for the phi merges of the 8 rows'
+// state (66 words a row). 8 keys a step would halve the merges per key, for about twice the
+// compile; 4 rows and 8 keys a step would halve them too but broadcast twice the keys per query
+// (~2,500 instructions a step): neither tried.
 #include "lib/attention_rows"
 #include "lib/attention_rows8"
 

@@ -34,6 +34,15 @@
 // 0.95-1.04×: no gain that survives. The same for conv2d_subgroup4's input and weights (1.69-1.76 s
 // against 1.70-1.75). And with either texture this kernel crashed lavapipe (a segfault in its
 // compiled code, at 4 and 8 lanes).
+// Read once more (Zen 5, 2026-12-05, perf and gdb on the JIT code, 32,645 instructions a k-step):
+// each of the 512 accumulator words costs 11 at the loop's end (SwiftShader's phi merge: load,
+// reload the all-ones constant, xor, two ands, or, store) and 2 at its head (a copy), 20% of the
+// loop; and before ~1,980 of the 2,048 multiplies Subzero's block-local variable splitting leaves
+// a load and a store back to the same stack slot (12%). Tried against them, the kernel alone in
+// turns (919×384×1152): the broadcast done on u32 and bitcast back (SwiftShader's broadcast yields
+// an integer value): 108.7 ms against 110.4, the pairs moved to W; `v * transpose(w)`: 88.7 against
+// 90.2; two k-steps an iteration: 13% fewer instructions a k-step but 87.3 ms against 89.1 and a
+// compile of 1.3 s against 1.0. The loop is not bound by its instruction count; not kept.
 // Needs N % 4 == 0, K % 4 == 0 and subgroups of at least 4 lanes (matmul.ts checks).
 // Why the accumulator body is written out, and near-copied in matmul_subgroup.wgsl and matmul_subgroup64.wgsl: subgroupBroadcast
 // takes a constant lane index, so the broadcast steps cannot be a loop; an accumulator array
