@@ -3,8 +3,9 @@
 // One scorer scores the first image (pipelines compiled on first use, buffers allocated) and then
 // a second, different image (pipelines compiled, buffers pooled): the number the issue
 // "SwiftShader in Chromium: the second 1024×768 image in under 40 s" is judged by.
-// `npm run bench:browser [-- --json] [-- --size 1024x768] [-- --profile] [-- --mbps 20] [-- --bytes] [-- --idle 10]`; exits 2
-// when Chromium is missing. --profile: GPU time per kernel group of the second image (timestamp
+// `npm run bench:browser [-- --json] [-- --size 1024x768] [-- --profile] [-- --mbps 20] [-- --bytes] [-- --idle 10] [-- --rounds 3]`;
+// exits 2 when Chromium is missing. --rounds N: N rounds, each in a new Chromium (a new GPU
+// process compiles every kernel again), and the medians of the first and second image. --profile: GPU time per kernel group of the second image (timestamp
 // queries). --mbps N: the checkpoint arrives at N MB/s, as from a web server, instead of at once
 // from localhost (SwiftShader compiles the attention kernel during the download: compile-ahead.ts).
 // --bytes: the page fetches the checkpoint first (not timed) and passes the bytes, as the demo does.
@@ -28,6 +29,11 @@ const profile = args.includes('--profile');
 const mbps = args.includes('--mbps') ? Number(args[args.indexOf('--mbps') + 1]) : undefined;
 const bytes = args.includes('--bytes');
 const idle = args.includes('--idle') ? Number(args[args.indexOf('--idle') + 1]) : undefined;
+const roundCount = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : 1;
+if (!Number.isInteger(roundCount) || roundCount < 1) {
+  console.error(`bench:browser: --rounds takes a whole number of at least 1, got ${args[args.indexOf('--rounds') + 1]}`);
+  process.exit(2);
+}
 const [width, height] = (args.includes('--size') ? args[args.indexOf('--size') + 1] : '1024x768').split('x').map(Number);
 const log = (s: string) => (json ? console.error(s) : console.log(s));
 const TIMEOUT_MS = 1_500_000; // load + two images; the first image alone may take minutes on SwiftShader
@@ -101,8 +107,7 @@ main();
 
 const tmp = mkdtempSync(join(tmpdir(), 'musiq-bench-browser-'));
 let server: Server | undefined;
-let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
-let result: BenchResult = {};
+const results: BenchResult[] = [];
 try {
   await build({
     stdin: { contents: entry, resolveDir: root, sourcefile: 'bench-browser-page.js', loader: 'js' },
@@ -122,30 +127,66 @@ try {
   server = await serve(0, { '/bench/': tmp }, { bytesPerSecond: mbps && mbps * 1e6 });
   const addr = server.address();
   const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  browser = await launchChromium();
-  const page = await browser.newPage();
-  page.on('console', (m) => console.error(`  [page] ${m.text()}`));
-  page.on('pageerror', (e) => console.error(`  [page error] ${e.message}`));
-  await page.goto(`${base}/bench/index.html?checkpoint=/bench/full.npz&width=${width}&height=${height}${profile ? '&profile' : ''}${bytes ? '&bytes' : ''}${idle ? `&idle=${idle}` : ''}`);
-  await page.waitForFunction(() => (globalThis as unknown as { __bench?: unknown }).__bench !== undefined, undefined, { timeout: TIMEOUT_MS, polling: 1000 });
-  result = await page.evaluate(() => (globalThis as unknown as { __bench: BenchResult }).__bench);
+  for (let round = 1; round <= roundCount; round++) {
+    if (roundCount > 1) log(`round ${round} of ${roundCount} (a new Chromium):`);
+    const result = await runPage(base);
+    if (result.error) {
+      console.error(`bench:browser: the page failed: ${result.error}`);
+      process.exit(1);
+    }
+    results.push(result);
+    report(result);
+  }
 } finally {
-  await browser?.close();
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   rmSync(tmp, { recursive: true, force: true });
 }
 
-if (result.error) {
-  console.error(`bench:browser: the page failed: ${result.error}`);
-  process.exit(1);
+if (roundCount > 1) {
+  const seconds = (i: number) => results.map((r) => r.images?.[i]?.seconds ?? NaN);
+  const [first, second] = [seconds(0), seconds(1)];
+  const ratios = first.map((f, i) => f / second[i]);
+  const list = (xs: number[], digits: number) => xs.map((x) => x.toFixed(digits)).join(', ');
+  log(`over ${roundCount} rounds: first image ${list(first, 2)} s, median ${median(first).toFixed(2)} s; second ${list(second, 2)} s, median ${median(second).toFixed(2)} s; first/second ${list(ratios, 2)}, median ${median(ratios).toFixed(2)}x`);
 }
-log(`adapter: ${result.adapter}; checkpoint ${bytes ? 'given as bytes' : 'fetched'}${mbps ? ` at ${mbps} MB/s` : ''}, tuned and uploaded in ${result.loadSeconds?.toFixed(1)} s${idle ? `; ${idle} s idle before the first image` : ''}`);
-const rows = (result.images ?? []).map((r) => {
-  const t = r.timings;
-  log(`${width}x${height} ${r.image} image: ${r.seconds.toFixed(2)} s (${r.tokens} tokens; decode ${t.decode.toFixed(0)} ms [pixels given], preprocess ${t.preprocess.toFixed(0)} ms, stem+embedding ${(t.stem / 1000).toFixed(2)} s, encoder+head ${(t.encoder / 1000).toFixed(2)} s)`);
-  return { size: `${width}x${height}`, image: r.image, seconds: r.seconds, tokens: r.tokens, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, total: t.total / 1000, adapter: result.adapter, loadSeconds: result.loadSeconds, checkpoint: bytes ? 'bytes' : 'url', mbps: mbps ?? null, idleSeconds: idle ?? 0 };
-});
-if (rows.length === 2 && result.loadSeconds !== undefined) {
-  log(`first/second image: ${(rows[0].seconds / rows[1].seconds).toFixed(2)}x; checkpoint load + first image: ${(result.loadSeconds + rows[0].seconds).toFixed(1)} s`);
+if (json) console.log(JSON.stringify(results.flatMap(rowsOf)));
+
+/** One load and two images in a new Chromium. */
+async function runPage(base: string): Promise<BenchResult> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    page.on('console', (m) => console.error(`  [page] ${m.text()}`));
+    page.on('pageerror', (e) => console.error(`  [page error] ${e.message}`));
+    await page.goto(`${base}/bench/index.html?checkpoint=/bench/full.npz&width=${width}&height=${height}${profile ? '&profile' : ''}${bytes ? '&bytes' : ''}${idle ? `&idle=${idle}` : ''}`);
+    await page.waitForFunction(() => (globalThis as unknown as { __bench?: unknown }).__bench !== undefined, undefined, { timeout: TIMEOUT_MS, polling: 1000 });
+    return await page.evaluate(() => (globalThis as unknown as { __bench: BenchResult }).__bench);
+  } finally {
+    await browser.close();
+  }
 }
-if (json) console.log(JSON.stringify(rows));
+
+function rowsOf(result: BenchResult) {
+  return (result.images ?? []).map((r) => {
+    const t = r.timings;
+    return { size: `${width}x${height}`, image: r.image, seconds: r.seconds, tokens: r.tokens, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, total: t.total / 1000, adapter: result.adapter, loadSeconds: result.loadSeconds, checkpoint: bytes ? 'bytes' : 'url', mbps: mbps ?? null, idleSeconds: idle ?? 0 };
+  });
+}
+
+function report(result: BenchResult): void {
+  log(`adapter: ${result.adapter}; checkpoint ${bytes ? 'given as bytes' : 'fetched'}${mbps ? ` at ${mbps} MB/s` : ''}, tuned and uploaded in ${result.loadSeconds?.toFixed(1)} s${idle ? `; ${idle} s idle before the first image` : ''}`);
+  const images = result.images ?? [];
+  for (const r of images) {
+    const t = r.timings;
+    log(`${width}x${height} ${r.image} image: ${r.seconds.toFixed(2)} s (${r.tokens} tokens; decode ${t.decode.toFixed(0)} ms [pixels given], preprocess ${t.preprocess.toFixed(0)} ms, stem+embedding ${(t.stem / 1000).toFixed(2)} s, encoder+head ${(t.encoder / 1000).toFixed(2)} s)`);
+  }
+  if (images.length === 2 && result.loadSeconds !== undefined) {
+    log(`first/second image: ${(images[0].seconds / images[1].seconds).toFixed(2)}x; checkpoint load + first image: ${(result.loadSeconds + images[0].seconds).toFixed(1)} s`);
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
