@@ -42,7 +42,9 @@
 // turns (919×384×1152): the broadcast done on u32 and bitcast back (SwiftShader's broadcast yields
 // an integer value): 108.7 ms against 110.4, the pairs moved to W; `v * transpose(w)`: 88.7 against
 // 90.2; two k-steps an iteration: 13% fewer instructions a k-step but 87.3 ms against 89.1 and a
-// compile of 1.3 s against 1.0. The loop is not bound by its instruction count; not kept.
+// compile of 1.3 s against 1.0. The loop is not bound by its instruction count; not kept. Nor by
+// its ~60 KB stack frame against Zen 5's 48 KB L1: 24 rows (3/4 of the frame) ran 106.3 ms against
+// 108.9, the stem's 5,888×64×256 31.5 against 29.6, for a first dispatch of 0.81 s against 1.04.
 // Needs N % 4 == 0, K % 4 == 0 and subgroups of at least 4 lanes (matmul.ts checks).
 // Why the accumulator body is written out, and near-copied in matmul_subgroup.wgsl and matmul_subgroup64.wgsl: subgroupBroadcast
 // takes a constant lane index, so the broadcast steps cannot be a loop; an accumulator array
