@@ -5,8 +5,8 @@
 // "SwiftShader in Chromium: the second 1024×768 image in under 40 s" is judged by.
 // `npm run bench:browser [-- --json] [-- --size 1024x768] [-- --profile] [-- --mbps 20] [-- --bytes] [-- --idle 10] [-- --rounds 3]`;
 // exits 2 when Chromium is missing. --rounds N: N rounds, each in a new Chromium (a new GPU
-// process compiles every kernel again), and the medians of the first and second image. --profile: GPU time per kernel group of the second image (timestamp
-// queries). --mbps N: the checkpoint arrives at N MB/s, as from a web server, instead of at once
+// process compiles every kernel again), and the medians of the first and second image.
+// --profile: GPU time per kernel group of the second image (timestamp queries). --mbps N: the checkpoint arrives at N MB/s, as from a web server, instead of at once
 // from localhost (SwiftShader compiles the attention kernel during the download: compile-ahead.ts).
 // --bytes: the page fetches the checkpoint first (not timed) and passes the bytes, as the demo does.
 // --idle S: S seconds pass between the load and the first image, as when a user picks one.
@@ -108,6 +108,7 @@ main();
 const tmp = mkdtempSync(join(tmpdir(), 'musiq-bench-browser-'));
 let server: Server | undefined;
 const results: BenchResult[] = [];
+let failed: string | undefined;
 try {
   await build({
     stdin: { contents: entry, resolveDir: root, sourcefile: 'bench-browser-page.js', loader: 'js' },
@@ -131,8 +132,8 @@ try {
     if (roundCount > 1) log(`round ${round} of ${roundCount} (a new Chromium):`);
     const result = await runPage(base);
     if (result.error) {
-      console.error(`bench:browser: the page failed: ${result.error}`);
-      process.exit(1);
+      failed = result.error;
+      break;
     }
     results.push(result);
     report(result);
@@ -142,6 +143,10 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 
+if (failed) {
+  console.error(`bench:browser: the page failed: ${failed}`);
+  process.exit(1);
+}
 if (roundCount > 1) {
   const seconds = (i: number) => results.map((r) => r.images?.[i]?.seconds ?? NaN);
   const [first, second] = [seconds(0), seconds(1)];
@@ -149,7 +154,7 @@ if (roundCount > 1) {
   const list = (xs: number[], digits: number) => xs.map((x) => x.toFixed(digits)).join(', ');
   log(`over ${roundCount} rounds: first image ${list(first, 2)} s, median ${median(first).toFixed(2)} s; second ${list(second, 2)} s, median ${median(second).toFixed(2)} s; first/second ${list(ratios, 2)}, median ${median(ratios).toFixed(2)}x`);
 }
-if (json) console.log(JSON.stringify(results.flatMap(rowsOf)));
+if (json) console.log(JSON.stringify(results.flatMap((r, i) => rowsOf(r, i + 1))));
 
 /** One load and two images in a new Chromium. */
 async function runPage(base: string): Promise<BenchResult> {
@@ -166,10 +171,10 @@ async function runPage(base: string): Promise<BenchResult> {
   }
 }
 
-function rowsOf(result: BenchResult) {
+function rowsOf(result: BenchResult, round: number) {
   return (result.images ?? []).map((r) => {
     const t = r.timings;
-    return { size: `${width}x${height}`, image: r.image, seconds: r.seconds, tokens: r.tokens, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, total: t.total / 1000, adapter: result.adapter, loadSeconds: result.loadSeconds, checkpoint: bytes ? 'bytes' : 'url', mbps: mbps ?? null, idleSeconds: idle ?? 0 };
+    return { round, size: `${width}x${height}`, image: r.image, seconds: r.seconds, tokens: r.tokens, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, total: t.total / 1000, adapter: result.adapter, loadSeconds: result.loadSeconds, checkpoint: bytes ? 'bytes' : 'url', mbps: mbps ?? null, idleSeconds: idle ?? 0 };
   });
 }
 
