@@ -22,6 +22,7 @@ import { chromiumMissing, launchChromium } from '../test/chromium.ts';
 import { serve } from '../tools/serve.ts';
 import { kernelsPlugin } from '../tools/build.ts';
 import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
+import { median } from '../src/bench/timing.ts';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -188,10 +189,4 @@ function report(result: BenchResult): void {
   if (images.length === 2 && result.loadSeconds !== undefined) {
     log(`first/second image: ${(images[0].seconds / images[1].seconds).toFixed(2)}x; checkpoint load + first image: ${(result.loadSeconds + images[0].seconds).toFixed(1)} s`);
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
 import { buildAll } from '../tools/build.ts';
 import { syntheticImage } from '../src/bench/synthetic-image.ts';
+import { median } from '../src/bench/timing.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
@@ -39,10 +40,6 @@ try {
   }
   await buildAll();
   const cli = fileURLToPath(new URL('../dist/node/cli.js', import.meta.url));
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2;
-  };
   const rounds: { runs: { run: number; wallMs: number; modelMs: number }[]; coldOverWarm: number }[] = [];
   for (let round = 1; round <= roundCount; round++) {
     const home = join(dir, `home${round}`);

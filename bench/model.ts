@@ -23,6 +23,7 @@ import { promote } from '../src/kernels/tiers.ts';
 import { tuneMatmulTile } from '../src/kernels/matmul.ts';
 import { writeSyntheticCheckpoint } from '../tools/write-checkpoint.ts';
 import { syntheticImage } from '../src/bench/synthetic-image.ts';
+import { median } from '../src/bench/timing.ts';
 import { formatGroups, groupTimings } from './profile-groups.ts';
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -43,11 +44,6 @@ const log = (s: string) => (json ? console.error(s) : console.log(s));
 
 /** Seconds as a reader wants them: milliseconds below one second (a real GPU's times). */
 const fmt = (s: number) => (s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(2)} s`);
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b), h = Math.floor(s.length / 2);
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-};
 
 let torchDeviceName = `CPU, ${availableParallelism()} threads`;
 

@@ -16,6 +16,12 @@ export function percentile(xs: readonly number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
 }
 
+/** The middle value; for an even count, the mean of the two middle ones. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b), h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
 export function summarize(xs: readonly number[]): Samples {
   return { ms: percentile(xs, 0.5), p95Ms: percentile(xs, 0.95), best: Math.min(...xs), samples: xs.length };
 }
