@@ -87,6 +87,7 @@ function invocations(rt: Runtime, variant: AttentionVariant): number {
 const INCLUDES: Partial<Record<AttentionVariant, Record<string, string>>> = {
   subgroup4: { 'lib/attention_lanes8': 'lib/attention_lanes4' },
   direct: { 'lib/attention_keys_lanes': 'lib/attention_keys_direct' },
+  unrolled: { 'lib/attention_query_written': 'lib/attention_query_stored' },
   quad: { 'lib/attention_query_lanes1': 'lib/attention_query_lanes4' },
 };
 const MAX_HEAD_DIM = 64;

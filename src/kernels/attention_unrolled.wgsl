@@ -25,7 +25,8 @@ enable subgroups;
 // whole key loop: without the 15 written-out logit steps it took 1.5 s, without the 15 output
 // steps 4.3. Made loop-carried (a never-taken branch that writes them), they compiled in 3.8-4.4 s
 // against 5.2-6.2, but a layer ran 182-184 ms against 151: the loop-carried state costs masked
-// stores every step. Kept as it is.
+// stores every step. Kept as it is. The queries, read-only in the loop, are kept in memory instead
+// (lib/attention_query_stored: 1.11 s of compile against 1.49 on Zen 5, a layer as fast).
 // Its JIT code (Zen 5, perf and gdb, 2026-12-05): 49,059 instructions a step of 4 keys, of which
 // 9,224 multiplies and adds, 22,521 moves (3,235 of them a load and a store back to the same stack
 // slot: matmul_subgroup4.wgsl's header says why) and ~5,800 for the phi merges of the 8 rows'

@@ -18,17 +18,13 @@ alias Tile = array<mat4x4f, 16>;
 // lib/attention_keys_direct by the kernel without subgroups (attention_direct.wgsl).
 #include "lib/attention_keys_lanes"
 
-// The query's column c, scaled as flax scales it, zero past the head.
-fn query(base: u32, c: u32) -> vec4f {
-  return select(vec4f(0.0), qkvAt(base + min(c, p.C - 1u)) / p.sqrtDh, c < p.C);
-}
+// How start() fills a row's query: lib/attention_query_written, or lib/attention_query_stored
+// (attention.ts swaps it in for the unrolled kernel: SwiftShader).
+#include "lib/attention_query_written"
 
 fn start(r: ptr<function, Row>, row: u32, h: u32) {
   let base = row * 3u * p.H * p.C + h * p.C;
-  (*r).q[0] = query(base, 0u); (*r).q[1] = query(base, 1u); (*r).q[2] = query(base, 2u); (*r).q[3] = query(base, 3u);
-  (*r).q[4] = query(base, 4u); (*r).q[5] = query(base, 5u); (*r).q[6] = query(base, 6u); (*r).q[7] = query(base, 7u);
-  (*r).q[8] = query(base, 8u); (*r).q[9] = query(base, 9u); (*r).q[10] = query(base, 10u); (*r).q[11] = query(base, 11u);
-  (*r).q[12] = query(base, 12u); (*r).q[13] = query(base, 13u); (*r).q[14] = query(base, 14u); (*r).q[15] = query(base, 15u);
+  fillQuery(r, base);
   (*r).o = array<vec4f, 16>();
   (*r).m = NEG;
   (*r).l = 0.0;
