@@ -13,6 +13,9 @@
 // RGB; compile ~0.6 s.
 // The padding test uses `&`, not `&&`: WGSL's && short-circuits, Tint emits it as a branch, and a
 // branch in the loop body took SwiftShader's compile of this kernel from 0.6 s to 4.4-5.4 s.
+// Its four storeColumn calls in a loop over the columns, each element chosen by select()
+// (2026-12-05, Zen 5, in turns): compile 0.36-0.42 s against 0.39-0.47, but the root 4-11% and
+// conv2 8-10% slower to run. Not kept.
 enable subgroups;
 #include "lib/conv_subgroup_io"
 

@@ -45,6 +45,13 @@
 // compile of 1.3 s against 1.0. The loop is not bound by its instruction count; not kept. Nor by
 // its ~60 KB stack frame against Zen 5's 48 KB L1: 24 rows (3/4 of the frame) ran 106.3 ms against
 // 108.9, the stem's 5,888×64×256 31.5 against 29.6, for a first dispatch of 0.81 s against 1.04.
+// Its compile (0.8-0.9 s on SwiftShader, Zen 5) is ~40% the two storeTile calls, each inlined
+// with its four epilogue loops (one call, the tile's other half unused, compiled in 0.48-0.56 s).
+// Emitted once, in turns with the kernel as it is (2026-12-05): a loop over the two column pairs
+// choosing each half with select(), 0.55-0.66 s of compile but 919×384×1152 3-10% slower; one
+// generic store() per element (the flags tested per element) 0.44-0.52 s, but 919×384×1152 3-4%
+// and the stem's 5,888×64×256 30-70% slower; the tile as an array of arrays indexed in the
+// loop, 1.4-1.8 s. Not kept.
 // Needs N % 4 == 0, K % 4 == 0 and subgroups of at least 4 lanes (matmul.ts checks).
 // Why the accumulator body is written out, and near-copied in matmul_subgroup.wgsl and matmul_subgroup64.wgsl: subgroupBroadcast
 // takes a constant lane index, so the broadcast steps cannot be a loop; an accumulator array

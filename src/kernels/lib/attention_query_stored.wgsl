@@ -5,8 +5,9 @@
 // the key loop (it spills them anyway: a use was a reload before too), and its register
 // allocation over those is most of the kernel's compile: 1.11 s against 1.49 on a Zen 5 host, a
 // layer as fast (132 ms against 130; `musiq bench --groups attention`). A first image in headless
-// Chromium, where this compile shares the 2 cores with the stem (`bench:browser`, localhost, three
-// alternating pairs): first/second 0.99-1.07× against 1.15-1.30×. lavapipe's LLVM is the
+// Chromium, where this compile shares the 2 cores with the stem (`bench:browser`, localhost, five
+// alternating pairs): first/second 0.99-1.15× (median 1.07) against 1.13-1.30× (median 1.15), on
+// a host whose second image moved between 9.7 and 12.9 s. lavapipe's LLVM is the
 // other way round (the looped kernel, fresh Mesa cache: 5.1-6.7 s against 3.4-3.5, as fast), so
 // it keeps lib/attention_query_written. The output accumulators, updated every step, stay SSA:
 // in memory each update becomes a store under the lane mask (a layer 166 ms against 130).
