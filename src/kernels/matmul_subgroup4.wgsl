@@ -45,6 +45,9 @@
 // compile of 1.3 s against 1.0. The loop is not bound by its instruction count; not kept. Nor by
 // its ~60 KB stack frame against Zen 5's 48 KB L1: 24 rows (3/4 of the frame) ran 106.3 ms against
 // 108.9, the stem's 5,888×64×256 31.5 against 29.6, for a first dispatch of 0.81 s against 1.04.
+// Timed again on every matmul shape of an image (2026-12-05, later, in turns, medians of five):
+// 24 rows 4-13% slower on the encoder's and the embedding's, 41% on the stem's 5,888×64×256
+// (compile 0.60 s against 0.88). Not kept.
 // Its compile (0.8-0.9 s on SwiftShader, Zen 5) is ~40% the two storeTile calls, each inlined
 // with its four epilogue loops (one call, the tile's other half unused, compiled in 0.48-0.56 s).
 // Emitted once, in turns with the kernel as it is (2026-12-05): a loop over the two column pairs
