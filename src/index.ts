@@ -1,7 +1,7 @@
 // What both entry points export. Node: src/index.node.ts; browsers: src/index.browser.ts.
 // The reference travels into the shipped index.d.ts, so a consumer's tsc knows GPUDevice & co.
 /// <reference types="@webgpu/types" preserve="true" />
-export type { Scorer, ScoreResult, ScoreOptions, Timings, ImageInput, LoadProgress, LoadedPrecision } from './musiq/scorer.ts';
+export type { Scorer, ScoreResult, ScoreOptions, Timings, ImageInput, LoadProgress, LoadedPrecision, Engine } from './musiq/scorer.ts';
 export type { FilePrecision } from './musiq/quantize.ts';
 export type { MusiqDims, Variant } from './musiq/checkpoint.ts';
 export type { RgbImage } from './image/rgb-image.ts';
@@ -33,4 +33,13 @@ export interface CreateScorerOptions {
    * finer than int8's own step), 'f32' otherwise. `scorer.precision` says what was chosen.
    */
   weights?: import('./musiq/model.ts').WeightPrecision;
+  /**
+   * Where the model runs. 'gpu': WGSL kernels on the WebGPU device. 'cpu': WebAssembly SIMD on
+   * this thread (a browser page should then score in a Worker); same scores within ~1e-6; a
+   * WebGPU device is still made, as `scorer.runtime`. Default 'auto': 'cpu' where the adapter is
+   * SwiftShader (a CPU fallback, on which the kernels run 2-3× slower than this: on a 2-core
+   * machine a 1024×768 image takes ~4 s here against ~10 s), 'gpu' elsewhere.
+   * `scorer.engine` says what was chosen.
+   */
+  engine?: 'auto' | import('./musiq/scorer.ts').Engine;
 }

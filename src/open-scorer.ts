@@ -5,7 +5,7 @@ import type { Runtime } from './runtime/runtime.ts';
 import { lostRuntime } from './runtime/errors.ts';
 import type { ByteSource } from './npz/source.ts';
 import type { TuneCache } from './kernels/tune.ts';
-import { createScorerFrom, reloadable, type Scorer } from './musiq/scorer.ts';
+import { chooseEngine, createScorerFrom, reloadable, type Scorer } from './musiq/scorer.ts';
 import { compileWhileLoading } from './musiq/compile-ahead.ts';
 import type { CheckpointInput, CreateScorerOptions } from './index.ts';
 
@@ -26,13 +26,14 @@ export function openScorer(options: CreateScorerOptions, platform: Platform): Pr
     const download = platform.downloads(options.checkpoint);
     let runtime = options.runtime ?? (download ? await platform.newRuntime() : undefined);
     try {
-      const compiling = download && runtime ? compileWhileLoading(runtime) : undefined;
+      const compiling = download && runtime && chooseEngine(runtime, options.engine) === 'gpu' ? compileWhileLoading(runtime) : undefined;
       const source = await platform.source(options.checkpoint);
       runtime ??= await platform.newRuntime();
       return await createScorerFrom(runtime, source, {
         compiling,
         onProgress: options.onProgress,
         weights: options.weights,
+        engine: options.engine,
         ownsRuntime: !options.runtime,
         tuneCache: platform.tuneCache,
         // A caller's own runtime may have been made with options (an adapter, no pacing) a second device would not share.

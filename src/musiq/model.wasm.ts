@@ -341,12 +341,16 @@ function softmax(x: Float32Array, at: number, n: number): Float32Array {
   return x;
 }
 
-/** tanh-approximated GELU (spec §3.5), in place. */
+/**
+ * tanh-approximated GELU (spec §3.5), in place, as 0.5·v·(1 + tanh u) = v / (1 + e^(−2u)):
+ * the same value in float64 (no cancellation reaches an f32 result), and V8's Math.exp takes a
+ * fifth of Math.tanh's time (0.36 s of a 1024×768 image before).
+ */
 function gelu(x: Float32Array): Float32Array {
-  const c = Math.sqrt(2 / Math.PI);
+  const c = -2 * Math.sqrt(2 / Math.PI);
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
-    x[i] = 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v * v * v)));
+    x[i] = v / (1 + Math.exp(c * (v + 0.044715 * v * v * v)));
   }
   return x;
 }

@@ -4,11 +4,13 @@
 import type { Runtime } from '../runtime/runtime.ts';
 import { MusiqError } from '../common/errors.ts';
 import type { ByteSource } from '../npz/source.ts';
-import { openCheckpoint, type MusiqDims, type Variant } from './checkpoint.ts';
+import { openCheckpoint, type Checkpoint, type MusiqDims, type Variant } from './checkpoint.ts';
 import { decodeImage } from '../image/decode.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
-import { preprocess } from './preprocess.ts';
-import { MusiqModel, type WeightPrecision } from './model.ts';
+import { preprocess, type MusiqInput } from './preprocess.ts';
+import { MusiqModel, type ForwardResult, type WeightPrecision } from './model.ts';
+import { WasmModel } from './model.wasm.ts';
+import { wasmSimdAvailable } from '../kernels/matmul.wasm.ts';
 import { tuneMatmul, tuneMatmulTile } from '../kernels/matmul.ts';
 import { hasTiers, provenLong } from '../kernels/attention.ts';
 import { isPromoted, promote, recallPromotion, recallSpent, rememberPromotion, rememberSpent } from '../kernels/tiers.ts';
@@ -62,14 +64,30 @@ export interface ScoreOptions {
 /** Encoded PNG/JPEG bytes, or pixels already decoded to 8-bit RGB. */
 export type ImageInput = Uint8Array | ArrayBuffer | RgbImage;
 
-/** How the loaded checkpoint's kernels were stored in the file, and how they are stored on the GPU. */
+/** How the loaded checkpoint's kernels were stored in the file, and how they are stored on the GPU ('f32' on the CPU engine). */
 export interface LoadedPrecision {
   file: FilePrecision;
   gpu: WeightPrecision;
 }
 
+/** Where a scorer runs the model: WGSL kernels on the WebGPU device, or WebAssembly SIMD on the CPU. */
+export type Engine = 'gpu' | 'cpu';
+
+/**
+ * 'auto' → 'cpu' on SwiftShader, where the WGSL kernels run at 8-10 GFLOP/s (Subzero's code) and
+ * the WebAssembly matmul at ~40 on one core of the same machine, so a 1024×768 image took ~4 s on
+ * the CPU against ~10 s on the adapter; 'gpu' elsewhere (lavapipe's kernels use every core and
+ * beat one-threaded WebAssembly). Also 'gpu' where this engine has no WebAssembly SIMD.
+ */
+export function chooseEngine(runtime: Runtime, wanted: 'auto' | Engine = 'auto'): Engine {
+  if (wanted === 'cpu' && !wasmSimdAvailable()) throw new MusiqError('musiq: engine "cpu" needs WebAssembly SIMD, which this JavaScript engine lacks');
+  if (wanted !== 'auto') return wanted;
+  return runtime.adapter.architecture === 'swiftshader' && wasmSimdAvailable() ? 'cpu' : 'gpu';
+}
+
 export interface Scorer {
   readonly variant: Variant;
+  readonly engine: Engine;
   readonly dims: MusiqDims;
   readonly precision: LoadedPrecision;
   readonly runtime: Runtime;
@@ -117,9 +135,12 @@ export async function createScorerFrom(
     newRuntime?: () => Promise<Runtime>;
     /** Compiles started before the checkpoint was read (compileWhileLoading): the first image's stem and attention wait for them. */
     compiling?: Compiling;
+    engine?: 'auto' | Engine;
   } = {},
 ): Promise<Scorer> {
+  if (options.engine !== undefined && !['auto', 'gpu', 'cpu'].includes(options.engine)) throw new MusiqError(`musiq: engine must be "auto", "gpu" or "cpu", not ${JSON.stringify(options.engine)}`);
   const ckpt = await openCheckpoint(source);
+  if (chooseEngine(runtime, options.engine) === 'cpu') return cpuScorer(runtime, ckpt, source, options);
   // Kernel variants are chosen by measuring on this adapter once; the choice is remembered per adapter.
   await tuneMatmul(runtime, { cache: options.tuneCache });
   const tuneCache = options.tuneCache;
@@ -143,6 +164,7 @@ export async function createScorerFrom(
   compiled ??= compileWhileLoading(runtime);
   return {
     variant: ckpt.variant,
+    engine: 'gpu',
     dims: ckpt.dims,
     precision: { file: ckpt.precision, gpu: model.gpuWeights },
     runtime,
@@ -182,30 +204,7 @@ export async function createScorerFrom(
       scored++;
       spentMs += total;
       if (hasTiers(runtime) && !promotionStarted && !isPromoted(runtime)) await rememberSpent(runtime, tuneCache, spentMs);
-      const result: ScoreResult = {
-        score: scoreFromHead(out.logits, out.probabilities),
-        variant: ckpt.variant,
-        width: rgb.width,
-        height: rgb.height,
-        tokens: input.tokens,
-        timings: { decode: t1 - t0, preprocess: t2 - t1, stem: out.ms.stem, encoder: out.ms.encoder, total },
-        embedding: out.embedding,
-        logits: out.logits,
-      };
-      if (out.clsAttention) {
-        // Tokens are [scale 0…][scale 1…][native]: the native grid is the last block (index 0 = CLS).
-        const native = input.scales[input.scales.length - 1];
-        const values = out.clsAttention.slice(1 + input.tokens - native.count);
-        result.attention = { gridH: native.gridH, gridW: native.gridW, values };
-      }
-      if (ckpt.variant === 'ava' && out.probabilities) result.distribution = [...out.probabilities];
-      if (ckpt.variant === 'imagenet' && out.probabilities) {
-        result.top5 = [...out.probabilities]
-          .map((probability, index) => ({ index, probability }))
-          .sort((a, b) => b.probability - a.probability)
-          .slice(0, 5);
-      }
-      return result;
+      return resultOf(ckpt.variant, rgb, input, out, { decode: t1 - t0, preprocess: t2 - t1, stem: out.ms.stem, encoder: out.ms.encoder, total });
     },
     async reload(): Promise<void> {
       throw new MusiqError('musiq: reload() belongs to scorers made by createScorer()');
@@ -217,6 +216,72 @@ export async function createScorerFrom(
   };
 }
 
+/** A scorer on the CPU engine (model.wasm.ts): no kernels to tune or compile. */
+async function cpuScorer(
+  runtime: Runtime,
+  ckpt: Checkpoint,
+  source: ByteSource,
+  options: { onProgress?: (p: LoadProgress) => void; ownsRuntime?: boolean },
+): Promise<Scorer> {
+  let model: WasmModel;
+  try {
+    model = await WasmModel.load(ckpt, (done, total) => options.onProgress?.({ done, total }));
+  } finally {
+    await source.close?.();
+  }
+  return {
+    variant: ckpt.variant,
+    engine: 'cpu',
+    dims: ckpt.dims,
+    precision: { file: ckpt.precision, gpu: 'f32' },
+    runtime,
+    async score(image: ImageInput, name = 'image', options: ScoreOptions = {}): Promise<ScoreResult> {
+      if (model.disposed) throw new MusiqError('musiq: scorer used after dispose()');
+      const t0 = performance.now();
+      const rgb = isRgb(image) ? checkRgb(image, name) : decodeImage(image instanceof Uint8Array ? image : new Uint8Array(image), name);
+      const t1 = performance.now();
+      const input = preprocess(rgb);
+      const t2 = performance.now();
+      const out = await model.forward(input, options);
+      return resultOf(ckpt.variant, rgb, input, out, { decode: t1 - t0, preprocess: t2 - t1, stem: out.ms.stem, encoder: out.ms.encoder, total: performance.now() - t0 });
+    },
+    async reload(): Promise<void> {
+      throw new MusiqError('musiq: reload() belongs to scorers made by createScorer()');
+    },
+    dispose(): void {
+      model.dispose();
+      if (options.ownsRuntime) runtime.destroy();
+    },
+  };
+}
+
+function resultOf(variant: Variant, rgb: RgbImage, input: MusiqInput, out: ForwardResult, timings: Timings): ScoreResult {
+  const result: ScoreResult = {
+    score: scoreFromHead(out.logits, out.probabilities),
+    variant,
+    width: rgb.width,
+    height: rgb.height,
+    tokens: input.tokens,
+    timings,
+    embedding: out.embedding,
+    logits: out.logits,
+  };
+  if (out.clsAttention) {
+    // Tokens are [scale 0…][scale 1…][native]: the native grid is the last block (index 0 = CLS).
+    const native = input.scales[input.scales.length - 1];
+    const values = out.clsAttention.slice(1 + input.tokens - native.count);
+    result.attention = { gridH: native.gridH, gridW: native.gridW, values };
+  }
+  if (variant === 'ava' && out.probabilities) result.distribution = [...out.probabilities];
+  if (variant === 'imagenet' && out.probabilities) {
+    result.top5 = [...out.probabilities]
+      .map((probability, index) => ({ index, probability }))
+      .sort((a, b) => b.probability - a.probability)
+      .slice(0, 5);
+  }
+  return result;
+}
+
 /** A Scorer whose reload() replaces the inner scorer by a freshly opened one (new device, weights again). */
 export async function reloadable(open: () => Promise<Scorer>): Promise<Scorer> {
   let inner = await open();
@@ -224,6 +289,9 @@ export async function reloadable(open: () => Promise<Scorer>): Promise<Scorer> {
   return {
     get variant() {
       return inner.variant;
+    },
+    get engine() {
+      return inner.engine;
     },
     get dims() {
       return inner.dims;
