@@ -10,6 +10,9 @@
 // from localhost (SwiftShader compiles the attention kernel during the download: compile-ahead.ts).
 // --bytes: the page fetches the checkpoint first (not timed) and passes the bytes, as the demo does.
 // --idle S: S seconds pass between the load and the first image, as when a user picks one.
+// --engine E[,E...]: the scorer's engine (auto, the default: the CPU on SwiftShader; gpu; cpu);
+// with several, each round runs each in turn, each in a new Chromium, and the medians of the
+// first image are compared ("--engine gpu,cpu --rounds 3": the CPU engine's speed-up, one run).
 // The page is bundled here with esbuild (the WGSL kernels inlined as in tools/build.ts), served
 // with tools/serve.ts from a temporary folder together with the checkpoint, and removed after.
 import { build } from 'esbuild';
@@ -35,6 +38,11 @@ if (!Number.isInteger(roundCount) || roundCount < 1) {
   console.error(`bench:browser: --rounds takes a whole number of at least 1, got ${args[args.indexOf('--rounds') + 1]}`);
   process.exit(2);
 }
+const engines = (args.includes('--engine') ? args[args.indexOf('--engine') + 1] : 'auto').split(',');
+if (!engines.every((e) => ['auto', 'gpu', 'cpu'].includes(e))) {
+  console.error(`bench:browser: --engine takes auto, gpu or cpu (or a comma list), got ${args[args.indexOf('--engine') + 1]}`);
+  process.exit(2);
+}
 const [width, height] = (args.includes('--size') ? args[args.indexOf('--size') + 1] : '1024x768').split('x').map(Number);
 const log = (s: string) => (json ? console.error(s) : console.log(s));
 const TIMEOUT_MS = 1_500_000; // load + two images; the first image alone may take minutes on SwiftShader
@@ -55,6 +63,9 @@ interface ImageRow {
 }
 interface BenchResult {
   adapter?: string;
+  /** The engine asked for, and the one the scorer chose. */
+  asked?: string;
+  engine?: string;
   loadSeconds?: number;
   images?: ImageRow[];
   error?: string;
@@ -79,7 +90,9 @@ async function main() {
     // Cache Storage or IndexedDB (the demo) does; nothing then compiles during a download.
     const checkpoint = q.has('bytes') ? new Uint8Array(await (await fetch(q.get('checkpoint'))).arrayBuffer()) : q.get('checkpoint');
     const t0 = performance.now();
-    const scorer = await createScorer({ checkpoint, runtime });
+    out.asked = q.get('engine');
+    const scorer = await createScorer({ checkpoint, runtime, engine: out.asked });
+    out.engine = scorer.engine;
     out.loadSeconds = (performance.now() - t0) / 1000;
     console.log('checkpoint fetched, tuned and uploaded in ' + out.loadSeconds.toFixed(1) + ' s');
     out.images = [];
@@ -131,13 +144,16 @@ try {
   const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   for (let round = 1; round <= roundCount; round++) {
     if (roundCount > 1) log(`round ${round} of ${roundCount} (a new Chromium):`);
-    const result = await runPage(base);
-    if (result.error) {
-      failed = result.error;
-      break;
+    for (const engine of engines) {
+      const result = await runPage(base, engine);
+      if (result.error) {
+        failed = result.error;
+        break;
+      }
+      results.push(result);
+      report(result);
     }
-    results.push(result);
-    report(result);
+    if (failed) break;
   }
 } finally {
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
@@ -148,23 +164,30 @@ if (failed) {
   console.error(`bench:browser: the page failed: ${failed}`);
   process.exit(1);
 }
-if (roundCount > 1) {
-  const seconds = (i: number) => results.map((r) => r.images?.[i]?.seconds ?? NaN);
+const list = (xs: number[], digits: number) => xs.map((x) => x.toFixed(digits)).join(', ');
+const firstMedians: number[] = [];
+for (const engine of engines) {
+  const mine = results.filter((r) => r.asked === engine);
+  const seconds = (i: number) => mine.map((r) => r.images?.[i]?.seconds ?? NaN);
   const [first, second] = [seconds(0), seconds(1)];
+  firstMedians.push(median(first));
+  if (roundCount === 1 && engines.length === 1) break;
   const ratios = first.map((f, i) => f / second[i]);
-  const list = (xs: number[], digits: number) => xs.map((x) => x.toFixed(digits)).join(', ');
-  log(`over ${roundCount} rounds: first image ${list(first, 2)} s, median ${median(first).toFixed(2)} s; second ${list(second, 2)} s, median ${median(second).toFixed(2)} s; first/second ${list(ratios, 2)}, median ${median(ratios).toFixed(2)}x`);
+  log(`engine ${engine} (${[...new Set(mine.map((r) => r.engine))].join('/')}) over ${mine.length} rounds: first image ${list(first, 2)} s, median ${median(first).toFixed(2)} s; second ${list(second, 2)} s, median ${median(second).toFixed(2)} s; first/second ${list(ratios, 2)}, median ${median(ratios).toFixed(2)}x`);
+}
+for (let i = 1; i < engines.length && firstMedians.length === engines.length; i++) {
+  log(`first image, engine ${engines[i]} / engine ${engines[0]}: ${(firstMedians[i] / firstMedians[0]).toFixed(2)}x (medians, same rounds)`);
 }
 if (json) console.log(JSON.stringify(results.flatMap((r, i) => rowsOf(r, i + 1))));
 
 /** One load and two images in a new Chromium. */
-async function runPage(base: string): Promise<BenchResult> {
+async function runPage(base: string, engine: string): Promise<BenchResult> {
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     page.on('console', (m) => console.error(`  [page] ${m.text()}`));
     page.on('pageerror', (e) => console.error(`  [page error] ${e.message}`));
-    await page.goto(`${base}/bench/index.html?checkpoint=/bench/full.npz&width=${width}&height=${height}${profile ? '&profile' : ''}${bytes ? '&bytes' : ''}${idle ? `&idle=${idle}` : ''}`);
+    await page.goto(`${base}/bench/index.html?checkpoint=/bench/full.npz&width=${width}&height=${height}${profile ? '&profile' : ''}${bytes ? '&bytes' : ''}${idle ? `&idle=${idle}` : ''}&engine=${engine}`);
     await page.waitForFunction(() => (globalThis as unknown as { __bench?: unknown }).__bench !== undefined, undefined, { timeout: TIMEOUT_MS, polling: 1000 });
     return await page.evaluate(() => (globalThis as unknown as { __bench: BenchResult }).__bench);
   } finally {
@@ -175,12 +198,12 @@ async function runPage(base: string): Promise<BenchResult> {
 function rowsOf(result: BenchResult, round: number) {
   return (result.images ?? []).map((r) => {
     const t = r.timings;
-    return { round, size: `${width}x${height}`, image: r.image, seconds: r.seconds, tokens: r.tokens, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, total: t.total / 1000, adapter: result.adapter, loadSeconds: result.loadSeconds, checkpoint: bytes ? 'bytes' : 'url', mbps: mbps ?? null, idleSeconds: idle ?? 0 };
+    return { round, size: `${width}x${height}`, image: r.image, seconds: r.seconds, tokens: r.tokens, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, total: t.total / 1000, adapter: result.adapter, engine: result.engine, loadSeconds: result.loadSeconds, checkpoint: bytes ? 'bytes' : 'url', mbps: mbps ?? null, idleSeconds: idle ?? 0 };
   });
 }
 
 function report(result: BenchResult): void {
-  log(`adapter: ${result.adapter}; checkpoint ${bytes ? 'given as bytes' : 'fetched'}${mbps ? ` at ${mbps} MB/s` : ''}, tuned and uploaded in ${result.loadSeconds?.toFixed(1)} s${idle ? `; ${idle} s idle before the first image` : ''}`);
+  log(`adapter: ${result.adapter}; engine ${result.engine}${result.asked === result.engine ? '' : ` (asked: ${result.asked})`}; checkpoint ${bytes ? 'given as bytes' : 'fetched'}${mbps ? ` at ${mbps} MB/s` : ''}, tuned and uploaded in ${result.loadSeconds?.toFixed(1)} s${idle ? `; ${idle} s idle before the first image` : ''}`);
   const images = result.images ?? [];
   for (const r of images) {
     const t = r.timings;

@@ -1,5 +1,6 @@
 // The same engine in headless Chromium (SwiftShader WebGPU): the demo page scores a fixture with
-// a tiny checkpoint, and the score must equal the Node result for the same bytes; then the same
+// a tiny checkpoint, on the CPU engine its default picks there and on the GPU engine, and the score
+// must equal the Node result for the same bytes; then the same
 // with the checkpoint converted to f16 (`musiq convert`), which SwiftShader, lacking shader-f16,
 // widens to f32 at upload.
 import { test } from 'uvu';
@@ -48,8 +49,8 @@ if (chromiumMissing) {
   });
 
   /** The demo's score, precision and adapter for a checkpoint URL and the test image. */
-  async function runPage(page: import('playwright-core').Page, checkpoint: string, logs: string[]): Promise<{ score: number; precision: string; adapter: string }> {
-    await page.goto(`${base}/?checkpoint=${checkpoint}&image=/fixtures/${IMAGE}`);
+  async function runPage(page: import('playwright-core').Page, checkpoint: string, logs: string[], engine?: string): Promise<{ score: number; precision: string; adapter: string; engine: string }> {
+    await page.goto(`${base}/?checkpoint=${checkpoint}&image=/fixtures/${IMAGE}${engine ? `&engine=${engine}` : ''}`);
     await page.waitForFunction(
       () => (document.querySelector('[data-testid=score]')?.textContent || document.querySelector('[data-testid=error]')?.textContent || '') !== '',
       undefined,
@@ -61,10 +62,11 @@ if (chromiumMissing) {
       score: Number(await page.textContent('[data-testid=score]')),
       precision: (await page.textContent('[data-testid=precision]')) ?? '',
       adapter: (await page.textContent('[data-testid=adapter]')) ?? '',
+      engine: (await page.textContent('[data-testid=engine]')) ?? '',
     };
   }
 
-  test('demo page scores a fixture like Node does, and runs a kernel in the page', async () => {
+  test('demo page scores a fixture like Node does on both engines, and runs a kernel in the page', async () => {
     const rt = await gpu();
     const scorer = await createScorer({ checkpoint: fixtures + CKPT, runtime: rt });
     const nodeScore = (await scorer.score(readFileSync(fixtures + IMAGE), IMAGE)).score;
@@ -76,10 +78,13 @@ if (chromiumMissing) {
       const logs: string[] = [];
       page.on('console', (m) => logs.push(m.text()));
       page.on('pageerror', (e) => logs.push(e.message));
-      const { score: pageScore, precision, adapter } = await runPage(page, `/fixtures/${CKPT}`, logs);
-      console.log(`\n  browser adapter: ${adapter}; score page ${pageScore} vs node ${nodeScore}`);
-      assert.is(precision, 'f32');
-      assert.ok(Math.abs(pageScore - nodeScore) <= TOL, `page ${pageScore} vs node ${nodeScore}`);
+      for (const asked of ['gpu', 'cpu', undefined]) {
+        const { score: pageScore, precision, adapter, engine } = await runPage(page, `/fixtures/${CKPT}`, logs, asked);
+        console.log(`\n  browser adapter: ${adapter}; engine ${engine}${asked ? '' : ' (its default)'}: score page ${pageScore} vs node ${nodeScore}`);
+        assert.is(engine, asked ?? (/swiftshader/i.test(adapter) ? 'cpu' : 'gpu'));
+        assert.is(precision, 'f32');
+        assert.ok(Math.abs(pageScore - nodeScore) <= TOL, `page ${engine} ${pageScore} vs node ${nodeScore}`);
+      }
 
       const kernelOut = await page.evaluate(() => (globalThis as unknown as { musiqSelfTest: () => Promise<number[]> }).musiqSelfTest());
       assert.equal(kernelOut, [1 * 2 + 10 * 0.5, 2 * 2 + 20 * 0.5, 3 * 2 + 30 * 0.5, 4 * 2 + 40 * 0.5]);

@@ -106,6 +106,21 @@ test('--weights f16 scores within 1e-3 of the f32 score (and not identically); a
   assert.match(bad.stderr, /--weights must be f32 or f16, got "f8"/);
 });
 
+test('--engine cpu scores like --engine gpu (both within 5e-5 of the fixture); a bad value is a usage error', async () => {
+  const ckpt = join(fixtures, 'checkpoints', 'tiny_koniq_s0.npz');
+  const expected = JSON.parse(readFileSync(join(fixtures, 'expected', 'tiny_koniq_s0.json'), 'utf8')) as { results: { image: string; score: number }[] };
+  const { image, score } = expected.results[0];
+  const runs = await Promise.all(['gpu', 'cpu'].map((e) => musiq(['score', '--json', '--engine', e, '--checkpoint', ckpt, join(fixtures, image)])));
+  for (const r of runs) {
+    assert.is(r.code, 0, r.stderr);
+    const got = (JSON.parse(r.stdout) as { score: number }[])[0].score;
+    assert.ok(Math.abs(got - score) <= SCORE_TOL * Math.max(1, Math.abs(score)), `${got} vs ${score}`);
+  }
+  const bad = await musiq(['score', '--engine', 'wasm', '--checkpoint', ckpt, join(fixtures, image)]);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /--engine must be auto, gpu or cpu, got "wasm"/);
+});
+
 test('--format csv and table', async () => {
   const ckpt = join(fixtures, 'checkpoints', 'tiny_koniq_s0.npz');
   const csv = await musiq(['score', '--format', 'csv', '--checkpoint', ckpt, join(images, 'small_64x64.png')]);

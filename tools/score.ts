@@ -28,6 +28,9 @@ options:
                           needs shader-f16); scores move by ~2e-4, so keep one --out file to one
                           setting (default f32: exact; for a file from \`musiq convert --weights
                           f16\`, f16 where the adapter has shader-f16)
+  --engine auto|gpu|cpu   where the model runs: the WebGPU adapter's kernels, or WebAssembly on
+                          one CPU core (same scores within ~1e-6; default auto: the CPU on
+                          SwiftShader, whose kernels run 2-3x slower than that, the GPU elsewhere)
   --format table|json|jsonl|csv
                           output format (default: from --out's extension; on stdout table on a
                           terminal, json otherwise)
@@ -52,6 +55,7 @@ interface Args {
   embeddings?: string;
   shard?: { k: number; n: number };
   weights?: 'f32' | 'f16';
+  engine?: 'auto' | 'gpu' | 'cpu';
   paths: string[];
 }
 
@@ -75,7 +79,11 @@ function parse(argv: string[]): Args {
       if (w !== 'f32' && w !== 'f16') throw new MusiqError(`musiq score: --weights must be f32 or f16, got "${w}"`);
       a.weights = w;
     }
-    else if (arg === '--json') a.format = 'json';
+    else if (arg === '--engine') {
+      const e = value();
+      if (e !== 'auto' && e !== 'gpu' && e !== 'cpu') throw new MusiqError(`musiq score: --engine must be auto, gpu or cpu, got "${e}"`);
+      a.engine = e;
+    } else if (arg === '--json') a.format = 'json';
     else if (arg === '--format') {
       const f = value();
       if (f !== 'table' && f !== 'json' && f !== 'jsonl' && f !== 'csv') throw new MusiqError(`musiq score: --format must be table, json, jsonl or csv, not "${f}"`);
@@ -164,7 +172,7 @@ export async function main(argv: string[]): Promise<number> {
       bar.done();
     }
     const loading = progressBar('loading checkpoint');
-    scorer = await createScorer({ checkpoint, weights: args.weights, onProgress: ({ done: d, total }) => loading.update(d, total, `${d}/${total} tensors`) });
+    scorer = await createScorer({ checkpoint, weights: args.weights, engine: args.engine, onProgress: ({ done: d, total }) => loading.update(d, total, `${d}/${total} tensors`) });
     loading.done();
     if (args.embeddings) emb = openEmbeddingsFile(args.embeddings, scorer.dims.hidden, out!.done.length);
 

@@ -1,5 +1,5 @@
 // The browser demo: load a checkpoint (cached in Cache Storage), score dropped images, draw
-// where the CLS token looks. `?checkpoint=<url>&image=<url>` drives it from tests.
+// where the CLS token looks. `?checkpoint=<url>&image=<url>[&engine=gpu|cpu]` drives it from tests.
 import { createScorer, createBrowserRuntime, type Scorer, type ScoreResult, type Runtime } from '../src/index.browser.ts';
 import { axpby } from '../src/kernels/elementwise.ts';
 
@@ -65,13 +65,16 @@ async function loadCheckpoint(name: string, bytes: ArrayBuffer): Promise<void> {
   scorer?.dispose();
   scorer = undefined;
   const rt = await getRuntime();
-  status(`uploading ${name} to the GPU…`, 0);
-  scorer = await createScorer({ checkpoint: bytes, runtime: rt, onProgress: ({ done, total }) => status(`uploading ${name}: ${done}/${total} tensors`, done / total) });
+  status(`loading ${name}…`, 0);
+  const engine = (new URLSearchParams(location.search).get('engine') ?? 'auto') as 'auto' | 'gpu' | 'cpu';
+  scorer = await createScorer({ checkpoint: bytes, runtime: rt, engine, onProgress: ({ done, total }) => status(`loading ${name}: ${done}/${total} tensors`, done / total) });
   scorerName = name;
   const d = scorer.dims;
   const { file, gpu } = scorer.precision;
   $('precision').textContent = file;
-  status(`${name}: ${scorer.variant} head, ${d.layers} layers × ${d.hidden} hidden, ${file} weights${gpu !== file ? ` (${gpu} on the GPU)` : ''}`);
+  $('engine').textContent = scorer.engine;
+  const where = scorer.engine === 'cpu' ? 'on the CPU (WebAssembly: faster than this software adapter)' : 'on the GPU';
+  status(`${name}: ${scorer.variant} head, ${d.layers} layers × ${d.hidden} hidden, ${file} weights${scorer.engine === 'gpu' && gpu !== file ? ` (${gpu} on the GPU)` : ''}, ${where}`);
 }
 
 async function loadFromUrl(url: string): Promise<void> {
