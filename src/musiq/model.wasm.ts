@@ -180,8 +180,7 @@ export class WasmModel {
     for (let h = 0; h < H; h++) {
       for (let r = 0; r < rows; r++) for (let d = 0; d < Dh; d++) q[r * Dh + d] = qkv[r * stride + h * Dh + d] * inv; // the query is scaled first (spec §3.5)
       const kT = mm.packTransposed(qkv, Dh, n, stride, HD + h * Dh);
-      mm.matmul(q, rows, kT, { y: scores });
-      for (let r = 0; r < rows; r++) softmax(scores, r * n, n);
+      mm.matmul(q, rows, kT, { y: scores, softmax: true });
       const v = mm.pack(qkv, n, Dh, stride, 2 * HD + h * Dh);
       mm.matmul(scores, rows, v, { y: out, yStride: HD, yOffset: h * Dh });
       mm.release(mark);

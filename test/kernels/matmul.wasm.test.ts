@@ -81,6 +81,48 @@ test('memory released after a product is reused by the next weights (NaN past N 
   check(mm.matmul(x, 9, mm.pack(w, 30, 3)), x, w, 9, 30, 3, 'after release');
 });
 
+test('softmax: each row of the product becomes its softmax (N = 1, tails of 4, rows spanning −1e4 to 0, huge values)', () => {
+  const mm = new WasmMatmul();
+  let seed = 40;
+  for (const [M, K, N, scale] of [[1, 3, 1, 1], [5, 8, 3, 1], [9, 16, 7, 30], [70, 64, 919, 4], [6, 2, 13, 1e4]] as const) {
+    const x = randomArray(M * K, seed++, scale), w = randomArray(K * N, seed++);
+    const mark = mm.mark();
+    const y = mm.matmul(x, M, mm.pack(w, K, N), { softmax: true });
+    mm.release(mark);
+    const logits = matmulRef(x, w, M, K, N);
+    for (let m = 0; m < M; m++) {
+      const row = logits.subarray(m * N, (m + 1) * N);
+      const max = Math.max(...row);
+      const e = row.map((v) => Math.exp(v - max));
+      const sum = e.reduce((a, b) => a + b, 0);
+      for (let n = 0; n < N; n++) {
+        // The logit itself carries the product's f32 error (≤ 4·√K·ε·Σ|x||w|, as above), which exp turns
+        // into that much relative error; exp adds ~1 ulp and the sum of N terms ~N·ε relative. Values
+        // below e^-87 relative to the maximum are only asked to stay that small.
+        let mag = 0;
+        for (let k = 0; k < K; k++) mag += Math.abs(x[m * K + k] * w[k * N + n]);
+        const want = e[n] / sum, got = y[m * N + n];
+        const tol = want * (4 * Math.sqrt(K) * EPS * mag * 2 + (8 + 2 * N) * EPS) + 2e-38;
+        if (!(Math.abs(got - want) <= tol)) assert.unreachable(`${M}×${K}×${N}: p[${m}][${n}] = ${got}, reference ${want}`);
+      }
+    }
+  }
+});
+
+test('softmax\'s exp: within 4 ulp over [−87, 0] (rows [0, v]: logits exact, a sum of two terms)', () => {
+  const mm = new WasmMatmul();
+  const M = 4001;
+  const v = Float32Array.from({ length: M }, (_, i) => -87 + (87 * i) / (M - 1)); // x = v, w = [0, 1]: logits [0, v] exactly
+  const p = mm.matmul(v, M, mm.pack(new Float32Array([0, 1]), 1, 2), { softmax: true });
+  for (let m = 0; m < M; m++) {
+    const e = Math.exp(v[m]);
+    const want = [1 / (1 + e), e / (1 + e)];
+    for (let j = 0; j < 2; j++) {
+      if (!(Math.abs(p[2 * m + j] - want[j]) <= 4 * EPS * want[j])) assert.unreachable(`v = ${v[m]}: p[${j}] = ${p[2 * m + j]}, reference ${want[j]}`);
+    }
+  }
+});
+
 test('the tolerance catches a dropped k and a wrong column', () => {
   const mm = new WasmMatmul();
   const M = 9, K = 33, N = 11;
