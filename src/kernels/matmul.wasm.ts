@@ -335,10 +335,10 @@ export class WasmMatmul {
     const gemm = this.#gemm(K);
     for (let m0 = 0; m0 < M; m0 += block) {
       const rows = Math.min(block, M - m0), strips = Math.ceil(rows / ROWS);
-      for (let r = 0; r < rows; r++) {
-        const from = xOffset + (m0 + r) * xStride;
-        heap.set(x.subarray(from, from + K), xs + r * K);
-      }
+      // One set() for a whole block, loops otherwise: in Chromium (V8's sandbox) a subarray per row
+      // made these copies 1.3 s of a 1024×768 image, against 0.15 s in Node.
+      if (xStride === K) heap.set(x.subarray(xOffset + m0 * K, xOffset + (m0 + rows) * K), xs);
+      else copyRows(x, xOffset + m0 * xStride, xStride, heap, xs, K, rows, K);
       heap.fill(0, xs + rows * K, xs + strips * ROWS * K);
       gemm(xAt, w.at, yAt, strips, panels, K, ldy * 4);
       if (o.softmax) {
@@ -346,7 +346,8 @@ export class WasmMatmul {
         for (let r = 0; r < rows; r++) heap.fill(-Infinity, ys + r * ldy + N, ys + r * ldy + n4);
         this.softmax(yAt, rows, n4, ldy * 4);
       }
-      for (let r = 0; r < rows; r++) out.set(heap.subarray(ys + r * ldy, ys + r * ldy + N), yOffset + (m0 + r) * yStride);
+      if (ldy === N && yStride === N) out.set(heap.subarray(ys, ys + rows * N), yOffset + m0 * N);
+      else copyRows(heap, ys, ldy, out, yOffset + m0 * yStride, yStride, rows, N);
     }
     return out;
   }
@@ -360,6 +361,14 @@ export interface MatmulOptions {
   xOffset?: number;
   yStride?: number;
   yOffset?: number;
+}
+
+/** `rows` rows of n floats from `from` (rows `fromStride` apart) to `to` (rows `toStride` apart). */
+function copyRows(src: Float32Array, from: number, fromStride: number, dst: Float32Array, to: number, toStride: number, rows: number, n: number): void {
+  for (let r = 0; r < rows; r++) {
+    const a = from + r * fromStride, b = to + r * toStride;
+    for (let j = 0; j < n; j++) dst[b + j] = src[a + j];
+  }
 }
 
 function align16(n: number): number {

@@ -21,6 +21,8 @@ const LN_EPS = 1e-6;
 const STEM_CHUNK = 16;
 /** Milliseconds of work between two returns to the event loop, so a page stays responsive. */
 const SLICE_MS = 50;
+/** Queries per attention pass: probabilities of QUERY_BLOCK × tokens floats (0.5 MB at 1024×768). */
+const QUERY_BLOCK = 128;
 
 interface Dense { w: PackedMatrix; b: Float32Array }
 interface Norm { scale: Float32Array; bias: Float32Array }
@@ -35,6 +37,9 @@ interface Weights {
 }
 
 export class WasmModel {
+  /** Activations, kept between products and images: a fresh 4 MB Float32Array cost Chromium ~10 ns a value to fill (page faults), 1.2 s of an image. */
+  readonly #scratch = new Scratch();
+
   private constructor(
     readonly dims: MusiqDims,
     readonly variant: Variant,
@@ -131,7 +136,8 @@ export class WasmModel {
 
     // §3.2-3.4: stem and embedding a chunk of patches at a time, then positions, scales and CLS.
     const n = input.tokens + 1;
-    let x: Float32Array = new Float32Array(n * D);
+    const buf = this.#scratch;
+    let x = buf.get('x', n * D);
     x.set(w.cls);
     for (let p0 = 0; p0 < input.tokens; p0 += STEM_CHUNK) {
       const count = Math.min(STEM_CHUNK, input.tokens - p0);
@@ -146,43 +152,49 @@ export class WasmModel {
     const t1 = performance.now();
 
     // §3.5: pre-LN blocks; the last one for the CLS row alone (the only row read afterwards).
-    let lastQkv: Float32Array | undefined;
+    let clsAttentionMap: Float32Array | undefined;
     for (const [i, b] of w.blocks.entries()) {
       const last = i === w.blocks.length - 1, rows = last ? 1 : n;
-      const qkv = dense(mm, layerNorm(x, n, b.ln0), n, b.qkv);
-      if (last && options.attention) lastQkv = qkv;
-      const a = this.#attention(mm, qkv, n, rows);
-      const x1 = dense(mm, a, rows, b.out, x);
-      const h = gelu(dense(mm, layerNorm(x1, rows, b.ln2), rows, b.mlp0));
-      x = dense(mm, h, rows, b.mlp1, x1);
+      const qkv = dense(mm, layerNorm(x, n, b.ln0, buf.get('ln', n * D)), n, b.qkv, buf.get('qkv', n * 3 * HD));
+      if (last && options.attention) clsAttentionMap = clsAttention(qkv, n, dims);
+      const x1 = dense(mm, this.#attention(mm, qkv, n, rows), rows, b.out, buf.get('x1', rows * D), x);
+      const h = gelu(dense(mm, layerNorm(x1, rows, b.ln2, buf.get('ln', rows * D)), rows, b.mlp0, buf.get('h', rows * dims.mlp)));
+      x = dense(mm, h, rows, b.mlp1, buf.get('x', rows * D), x1);
       await pause();
     }
 
-    // §3.6-3.7: final LayerNorm of CLS, head, probabilities.
-    const embedding = layerNorm(x, 1, w.encoderNorm);
+    // §3.6-3.7: final LayerNorm of CLS, head, probabilities (new arrays: the caller keeps them).
+    const embedding = layerNorm(x, 1, w.encoderNorm, new Float32Array(D));
     let headIn = embedding;
     if (w.preLogits) headIn = denseTanh(embedding, w.preLogits.kernel, w.preLogits.bias);
-    const logits = dense(mm, headIn, 1, w.head);
+    const logits = dense(mm, headIn, 1, w.head, new Float32Array(dims.numClasses));
     const result: ForwardResult = { logits, embedding, ms: { stem: t1 - t0, encoder: performance.now() - t1 } };
     if (dims.numClasses > 1) result.probabilities = softmax(Float32Array.from(logits), 0, logits.length);
-    if (lastQkv) result.clsAttention = clsAttention(lastQkv, n, dims);
+    if (clsAttentionMap) result.clsAttention = clsAttentionMap;
     return result;
   }
 
-  /** Multi-head attention of the first `rows` queries over all n tokens; q|k|v rows of 3·H·Dh. */
+  /**
+   * Multi-head attention of the first `rows` queries over all n tokens; q|k|v rows of 3·H·Dh.
+   * Queries go QUERY_BLOCK at a time, so the probabilities take QUERY_BLOCK·n floats, not n².
+   */
   #attention(mm: WasmMatmul, qkv: Float32Array, n: number, rows: number): Float32Array {
     const { heads: H, headDim: Dh } = this.dims;
     const HD = H * Dh, stride = 3 * HD, inv = 1 / Math.sqrt(Dh);
-    const out = new Float32Array(rows * HD);
-    const q = new Float32Array(rows * Dh);
-    const scores = new Float32Array(rows * n);
+    const buf = this.#scratch;
+    const out = buf.get('attention', rows * HD);
+    const q = buf.get('q', Math.min(rows, QUERY_BLOCK) * Dh);
+    const p = buf.get('p', Math.min(rows, QUERY_BLOCK) * n);
     const mark = mm.mark();
     for (let h = 0; h < H; h++) {
-      for (let r = 0; r < rows; r++) for (let d = 0; d < Dh; d++) q[r * Dh + d] = qkv[r * stride + h * Dh + d] * inv; // the query is scaled first (spec §3.5)
       const kT = mm.packTransposed(qkv, Dh, n, stride, HD + h * Dh);
-      mm.matmul(q, rows, kT, { y: scores, softmax: true });
       const v = mm.pack(qkv, n, Dh, stride, 2 * HD + h * Dh);
-      mm.matmul(scores, rows, v, { y: out, yStride: HD, yOffset: h * Dh });
+      for (let r0 = 0; r0 < rows; r0 += QUERY_BLOCK) {
+        const m = Math.min(QUERY_BLOCK, rows - r0);
+        for (let r = 0; r < m; r++) for (let d = 0; d < Dh; d++) q[r * Dh + d] = qkv[(r0 + r) * stride + h * Dh + d] * inv; // the query is scaled first (spec §3.5)
+        mm.matmul(q, m, kT, { y: p, softmax: true });
+        mm.matmul(p, m, v, { y: out, yStride: HD, yOffset: r0 * HD + h * Dh });
+      }
       mm.release(mark);
     }
     return out;
@@ -192,19 +204,19 @@ export class WasmModel {
   #stem(mm: WasmMatmul, patches: Float32Array, count: number): Float32Array {
     const { w } = this;
     const W = this.dims.stemWidth;
+    const buf = this.#scratch;
     // conv_root 7×7 stride 2 'SAME' (2 before, 3 after): 32×32 → 16×16.
-    let x = mm.matmul(gather(patches, count, PATCH, 3, 7, 2, 2), count * 256, w.convRoot);
-    groupNorm(x, count, 256, W, 0, W, w.gnRoot, GN_EPS_ROOT, true);
-    x = maxPool(x, count, 16, W); // 8×8
+    const root = mm.matmul(gather(patches, count, PATCH, 3, 7, 2, 2, buf.get('cols', count * 256 * 147)), count * 256, w.convRoot, { y: buf.get('root', count * 256 * W) });
+    groupNorm(root, count, 256, W, 0, W, w.gnRoot, GN_EPS_ROOT, true);
+    const x = maxPool(root, count, 16, W, buf.get('pool', count * 64 * W)); // 8×8
     // block1/unit1: projection and conv1 in one product, then conv2 3×3, conv3, the residual.
-    const pc = mm.matmul(x, count * 64, w.convProj1); // rows of [proj (4W) | conv1 (W)]
+    const pc = mm.matmul(x, count * 64, w.convProj1, { y: buf.get('pc', count * 64 * 5 * W) }); // rows of [proj (4W) | conv1 (W)]
     groupNorm(pc, count, 64, 5 * W, 0, 4 * W, w.gnProj, GN_EPS_UNIT, false);
     groupNorm(pc, count, 64, 5 * W, 4 * W, W, w.gn1, GN_EPS_UNIT, true);
-    const y1 = new Float32Array(count * 64 * W);
-    for (let r = 0; r < count * 64; r++) y1.set(pc.subarray(r * 5 * W + 4 * W, (r + 1) * 5 * W), r * W);
-    const y2 = mm.matmul(gather(y1, count, 8, W, 3, 1, 1), count * 64, w.conv2);
+    const cols = gather(pc, count, 8, W, 3, 1, 1, buf.get('cols', count * 64 * 9 * W), 5 * W, 4 * W);
+    const y2 = mm.matmul(cols, count * 64, w.conv2, { y: buf.get('y2', count * 64 * W) });
     groupNorm(y2, count, 64, W, 0, W, w.gn2, GN_EPS_UNIT, true);
-    const y3 = mm.matmul(y2, count * 64, w.conv3);
+    const y3 = mm.matmul(y2, count * 64, w.conv3, { y: buf.get('y3', count * 64 * 4 * W) });
     groupNorm(y3, count, 64, 4 * W, 0, 4 * W, w.gn3, GN_EPS_UNIT, false);
     for (let r = 0; r < count * 64; r++) {
       for (let c = 0; c < 4 * W; c++) {
@@ -217,6 +229,25 @@ export class WasmModel {
 
   dispose(): void {
     this.mm = undefined; // the module's memory goes with it
+    this.#scratch.clear();
+  }
+}
+
+/** Float32Arrays by name, each grown to the largest length asked for and reused; contents are not cleared. */
+class Scratch {
+  #arrays = new Map<string, Float32Array>();
+
+  get(name: string, length: number): Float32Array {
+    let a = this.#arrays.get(name);
+    if (!a || a.length < length) {
+      a = new Float32Array(length);
+      this.#arrays.set(name, a);
+    }
+    return a.length === length ? a : a.subarray(0, length);
+  }
+
+  clear(): void {
+    this.#arrays.clear();
   }
 }
 
@@ -231,24 +262,27 @@ function pacer(): () => Promise<void> {
 }
 
 /**
- * im2col of `count` square size×size×C NHWC images for a k×k window, given stride and the 'SAME'
- * padding before (zeros outside): rows (image, oy, ox), columns (ky, kx, c).
+ * im2col of `count` square size×size×C NHWC images (pixels `stride` floats apart from `offset`)
+ * for a k×k window, given the stride and the 'SAME' padding before (zeros outside): rows
+ * (image, oy, ox), columns (ky, kx, c), into `cols`.
  */
-function gather(x: Float32Array, count: number, size: number, C: number, k: number, stride: number, before: number): Float32Array {
-  const out = Math.ceil(size / stride), window = k * k * C;
-  const cols = new Float32Array(count * out * out * window);
+function gather(x: Float32Array, count: number, size: number, C: number, k: number, step: number, before: number, cols: Float32Array, stride = C, offset = 0): Float32Array {
+  const out = Math.ceil(size / step), window = k * k * C;
+  cols.fill(0);
   for (let i = 0; i < count; i++) {
-    const img = i * size * size * C;
+    const img = i * size * size;
     for (let oy = 0; oy < out; oy++) {
       for (let ox = 0; ox < out; ox++) {
         const row = ((i * out + oy) * out + ox) * window;
         for (let ky = 0; ky < k; ky++) {
-          const iy = oy * stride + ky - before;
+          const iy = oy * step + ky - before;
           if (iy < 0 || iy >= size) continue;
-          const x0 = Math.max(0, before - ox * stride), x1 = Math.min(k, size + before - ox * stride); // kx with ix inside
-          if (x1 <= x0) continue;
-          const from = img + (iy * size + ox * stride + x0 - before) * C;
-          cols.set(x.subarray(from, from + (x1 - x0) * C), row + (ky * k + x0) * C);
+          for (let kx = 0; kx < k; kx++) {
+            const ix = ox * step + kx - before;
+            if (ix < 0 || ix >= size) continue;
+            const from = (img + iy * size + ix) * stride + offset, to = row + (ky * k + kx) * C;
+            for (let c = 0; c < C; c++) cols[to + c] = x[from + c]; // a loop: subarray() costs in Chromium (V8's sandbox)
+          }
         }
       }
     }
@@ -283,10 +317,10 @@ function groupNorm(x: Float32Array, count: number, pixels: number, stride: numbe
   }
 }
 
-/** 3×3 max-pool, stride 2, 'SAME' (0 before, 1 after, −∞ outside) of square size×size×C images. */
-function maxPool(x: Float32Array, count: number, size: number, C: number): Float32Array {
+/** 3×3 max-pool, stride 2, 'SAME' (0 before, 1 after, −∞ outside) of square size×size×C images, into y. */
+function maxPool(x: Float32Array, count: number, size: number, C: number, y: Float32Array): Float32Array {
   const out = size / 2;
-  const y = new Float32Array(count * out * out * C).fill(-Infinity);
+  y.fill(-Infinity);
   for (let i = 0; i < count; i++) {
     for (let oy = 0; oy < out; oy++) {
       for (let ox = 0; ox < out; ox++) {
@@ -303,9 +337,9 @@ function maxPool(x: Float32Array, count: number, size: number, C: number): Float
   return y;
 }
 
-/** x·W + b (+ residual) for `rows` rows. */
-function dense(mm: WasmMatmul, x: Float32Array, rows: number, l: Dense, residual?: Float32Array): Float32Array {
-  const y = mm.matmul(x, rows, l.w);
+/** y = x·W + b (+ residual) for `rows` rows. */
+function dense(mm: WasmMatmul, x: Float32Array, rows: number, l: Dense, y: Float32Array, residual?: Float32Array): Float32Array {
+  mm.matmul(x, rows, l.w, { y });
   const N = l.w.N;
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < N; c++) y[r * N + c] += l.b[c] + (residual ? residual[r * N + c] : 0);
@@ -313,9 +347,8 @@ function dense(mm: WasmMatmul, x: Float32Array, rows: number, l: Dense, residual
   return y;
 }
 
-function layerNorm(x: Float32Array, rows: number, l: Norm): Float32Array {
+function layerNorm(x: Float32Array, rows: number, l: Norm, y: Float32Array): Float32Array {
   const D = l.scale.length;
-  const y = new Float32Array(rows * D);
   for (let r = 0; r < rows; r++) {
     const o = r * D;
     let sum = 0;
