@@ -14,6 +14,8 @@
 // --vs-spin: also times runs with Dawn's own event polling (a setImmediate loop that keeps a core
 // busy while the GPU works; src/runtime/gpu.node.ts paces it), interleaved with the paced runs,
 // and prints the ratio of the medians.
+// --engine gpu|cpu|auto: the scorer's engine (default gpu: this adapter's kernels; cpu: WebAssembly
+// on one core, src/musiq/model.wasm.ts), so "--engine cpu --vs-torch" sets it against PyTorch.
 // --profile: after the timed runs, one more run per size with GPU timestamps, printed per kernel
 // group (ms, GFLOP/s). Profiling adds a timestamp pair per dispatch, so with it the s/image
 // numbers are slower than without: a little on lavapipe, 2× on an H200 (55-61 ms against 25-34).
@@ -40,6 +42,11 @@ const rounds = vsTorch ? Number(args[args.indexOf('--rounds') + 1]) || 1 : 1;
 const vsSpin = args.includes('--vs-spin');
 const torchDevice = args.includes('--torch-device') ? args[args.indexOf('--torch-device') + 1] : 'cpu';
 const python = process.env.MUSIQ_TORCH_PYTHON ?? 'python3';
+const engine = (args.includes('--engine') ? args[args.indexOf('--engine') + 1] : 'gpu') as 'gpu' | 'cpu' | 'auto';
+if (!['gpu', 'cpu', 'auto'].includes(engine)) {
+  console.error(`bench:model: --engine takes gpu, cpu or auto, got ${engine}`);
+  process.exit(2);
+}
 const log = (s: string) => (json ? console.error(s) : console.log(s));
 
 /** Seconds as a reader wants them: milliseconds below one second (a real GPU's times). */
@@ -72,7 +79,8 @@ if (profile && !rt.profiling) log('bench:model: this adapter has no timestamp qu
 log(`adapter: ${rt.adapterName}${tile64 ? ' (matmul: the 64-row subgroup tile, measured faster here)' : ''}`);
 const t0 = performance.now();
 const ckpt = writeSyntheticCheckpoint({ config: 'full', numClasses: 1, seed: 0 });
-const scorer = await createScorer({ checkpoint: ckpt, runtime: rt });
+const scorer = await createScorer({ checkpoint: ckpt, runtime: rt, engine });
+log(`engine: ${scorer.engine}${scorer.engine === 'cpu' ? ' (WebAssembly SIMD, one thread)' : ''}`);
 log(`full-size checkpoint written and uploaded in ${((performance.now() - t0) / 1000).toFixed(2)} s; weights on GPU: ${(rt.memory.live / 2 ** 20).toFixed(1)} MiB`);
 
 const rows = [];
@@ -97,7 +105,7 @@ for (const [w, h] of sizes) {
     const best = runs.reduce((a, b) => (b.timings.total < a.timings.total ? b : a));
     const t = best.timings;
     const medianSeconds = median(runs.map((r) => r.timings.total)) / 1000;
-    const row: Record<string, unknown> = { size: `${w}x${h}`, tokens: best.tokens, seconds: t.total / 1000, medianSeconds, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, peakGpuMiB: rt.memory.peak / 2 ** 20, allocatedGpuMiB: rt.memory.allocated / 2 ** 20, adapter: rt.adapterName };
+    const row: Record<string, unknown> = { size: `${w}x${h}`, tokens: best.tokens, seconds: t.total / 1000, medianSeconds, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, peakGpuMiB: rt.memory.peak / 2 ** 20, allocatedGpuMiB: rt.memory.allocated / 2 ** 20, adapter: rt.adapterName, engine: scorer.engine };
     if (round === rounds) rows.push(row);
     log(`${w}x${h}: ${best.tokens} tokens, ${fmt(t.total / 1000)}/image best, ${fmt(medianSeconds)} median of ${reps} (decode ${t.decode.toFixed(0)} ms [pixels given], preprocess ${t.preprocess.toFixed(0)} ms, stem+embedding ${t.stem.toFixed(0)} ms, encoder+head ${t.encoder.toFixed(0)} ms); peak GPU ${(rt.memory.peak / 2 ** 20).toFixed(0)} MiB live, ${(rt.memory.allocated / 2 ** 20).toFixed(0)} MiB allocated incl. pool`);
     if (vsTorch) {

@@ -37,9 +37,9 @@ export interface CreateScorerOptions {
    * Where the model runs. 'gpu': WGSL kernels on the WebGPU device. 'cpu': WebAssembly SIMD on
    * this thread (a browser page should then score in a Worker); same scores within ~1e-6; a
    * WebGPU device is still made, as `scorer.runtime`. Default 'auto': 'cpu' where the adapter is
-   * SwiftShader (a CPU fallback, on which the kernels run 2-3× slower than this: on a 2-core
-   * machine a 1024×768 image takes ~4 s here against ~10 s), 'gpu' elsewhere.
-   * `scorer.engine` says what was chosen.
+   * a CPU that runs the kernels slower than that (SwiftShader: on a 2-core machine a 1024×768
+   * image took 3.2 s on the CPU engine against 12 s; CPU adapters without subgroups, as Deno's
+   * wgpu on lavapipe: 3.1 s against 5-6 s), 'gpu' elsewhere. `scorer.engine` says what was chosen.
    */
   engine?: 'auto' | import('./musiq/scorer.ts').Engine;
 }

@@ -29,8 +29,9 @@ options:
                           setting (default f32: exact; for a file from \`musiq convert --weights
                           f16\`, f16 where the adapter has shader-f16)
   --engine auto|gpu|cpu   where the model runs: the WebGPU adapter's kernels, or WebAssembly on
-                          one CPU core (same scores within ~1e-6; default auto: the CPU on
-                          SwiftShader, whose kernels run 2-3x slower than that, the GPU elsewhere)
+                          one CPU core (same scores within ~1e-6; default auto: the CPU where
+                          the adapter is a CPU whose kernels run slower than that, as SwiftShader
+                          or one without subgroups; the GPU elsewhere)
   --format table|json|jsonl|csv
                           output format (default: from --out's extension; on stdout table on a
                           terminal, json otherwise)

@@ -11,6 +11,7 @@ import { preprocess, type MusiqInput } from './preprocess.ts';
 import { MusiqModel, type ForwardResult, type WeightPrecision } from './model.ts';
 import { WasmModel } from './model.wasm.ts';
 import { wasmSimdAvailable } from '../kernels/matmul.wasm.ts';
+import { isCpuAdapter } from '../runtime/device.ts';
 import { tuneMatmul, tuneMatmulTile } from '../kernels/matmul.ts';
 import { hasTiers, provenLong } from '../kernels/attention.ts';
 import { isPromoted, promote, recallPromotion, recallSpent, rememberPromotion, rememberSpent } from '../kernels/tiers.ts';
@@ -74,15 +75,19 @@ export interface LoadedPrecision {
 export type Engine = 'gpu' | 'cpu';
 
 /**
- * 'auto' → 'cpu' on SwiftShader, where the WGSL kernels run at 8-10 GFLOP/s (Subzero's code) and
- * the WebAssembly matmul at ~40 on one core of the same machine, so a 1024×768 image took ~4 s on
- * the CPU against ~10 s on the adapter; 'gpu' elsewhere (lavapipe's kernels use every core and
- * beat one-threaded WebAssembly). Also 'gpu' where this engine has no WebAssembly SIMD.
+ * 'auto' → 'cpu' where the adapter is a CPU on which the WGSL kernels run slower than one core of
+ * WebAssembly, measured on a 2-core machine at 1024×768: SwiftShader (its kernels at 8-10 GFLOP/s,
+ * Subzero's code; in Chromium 12.0 s against 3.2 s for a first image) and CPU adapters without
+ * subgroups (Deno's wgpu on lavapipe: 5.0-6.2 s against 3.1-3.2 s). 'gpu' elsewhere: Dawn's
+ * lavapipe, with subgroups and every core, takes 1.6-2.3 s. Also 'gpu' where this JavaScript
+ * engine has no WebAssembly SIMD.
  */
 export function chooseEngine(runtime: Runtime, wanted: 'auto' | Engine = 'auto'): Engine {
   if (wanted === 'cpu' && !wasmSimdAvailable()) throw new MusiqError('musiq: engine "cpu" needs WebAssembly SIMD, which this JavaScript engine lacks');
   if (wanted !== 'auto') return wanted;
-  return runtime.adapter.architecture === 'swiftshader' && wasmSimdAvailable() ? 'cpu' : 'gpu';
+  const a = runtime.adapter;
+  const slowCpu = a.architecture === 'swiftshader' || (isCpuAdapter(a) && !runtime.features.has('subgroups'));
+  return slowCpu && wasmSimdAvailable() ? 'cpu' : 'gpu';
 }
 
 export interface Scorer {

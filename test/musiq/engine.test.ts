@@ -77,14 +77,17 @@ test('engine "cpu": the imagenet head gives its top 5 and a NaN score, as on the
   near(a.logits, b.logits, 'imagenet logits');
 });
 
-test('engine "auto": the CPU on SwiftShader only; a bad engine name is a MusiqError', async () => {
+test('engine "auto": the CPU on SwiftShader and on CPU adapters without subgroups; a bad engine name is a MusiqError', async () => {
   const runtime = await gpu();
-  const fake = (architecture: string, isFallback: boolean) => ({ adapter: { ...runtime.adapter, architecture, isFallback } }) as Runtime;
+  const fake = (architecture: string, isFallback: boolean, subgroups = true) =>
+    ({ adapter: { ...runtime.adapter, architecture, isFallback }, features: new Set(subgroups ? ['subgroups'] : []) }) as unknown as Runtime;
   assert.is(chooseEngine(fake('swiftshader', true)), 'cpu');
   assert.is(chooseEngine(fake('swiftshader', true), 'gpu'), 'gpu');
-  assert.is(chooseEngine(fake('software', false)), 'gpu');
-  assert.is(chooseEngine(fake('software', false), 'cpu'), 'cpu');
+  assert.is(chooseEngine(fake('software', true)), 'gpu', "Dawn's lavapipe");
+  assert.is(chooseEngine(fake('software', true), 'cpu'), 'cpu');
+  assert.is(chooseEngine(fake('', true, false)), 'cpu', "Deno's wgpu on lavapipe");
   assert.is(chooseEngine(fake('ampere', false)), 'gpu');
+  assert.is(chooseEngine(fake('ampere', false, false)), 'gpu', 'a GPU without subgroups');
   const checkpoint = new Uint8Array(readFileSync(`${fixtures}checkpoints/tiny_koniq_s0.npz`));
   const auto = await createScorer({ checkpoint, runtime });
   assert.is(auto.engine, chooseEngine(runtime));
