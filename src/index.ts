@@ -31,6 +31,7 @@ export interface CreateScorerOptions {
    * Default: 'f16' for a checkpoint converted by `musiq convert` (f16 or int8) where the adapter
    * has shader-f16 (an f16 file's values are f16 already; int8 ones are dequantized to f16, far
    * finer than int8's own step), 'f32' otherwise. `scorer.precision` says what was chosen.
+   * The CPU engine (`engine`) always computes from f32 weights.
    */
   weights?: import('./musiq/model.ts').WeightPrecision;
   /**

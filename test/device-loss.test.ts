@@ -26,7 +26,7 @@ async function rejection(p: Promise<unknown>): Promise<{ error: Error; ms: numbe
 }
 
 test('pending and later score() reject with DeviceLostError; reload() restores the same score', async () => {
-  const scorer = await createScorer({ checkpoint: CKPT });
+  const scorer = await createScorer({ engine: 'gpu', checkpoint: CKPT });
   try {
     const before = (await scorer.score(image, 'grad')).score;
     const pending = scorer.score(image, 'grad');
@@ -53,7 +53,7 @@ test('pending and later score() reject with DeviceLostError; reload() restores t
 
 test('createScorer works again after a loss; a caller-owned lost runtime cannot be reloaded', async () => {
   const rt = await createNodeRuntime();
-  const scorer = await createScorer({ checkpoint: CKPT, runtime: rt });
+  const scorer = await createScorer({ engine: 'gpu', checkpoint: CKPT, runtime: rt });
   rt.device.destroy();
   const lost = await rejection(scorer.score(image, 'grad'));
   assert.instance(lost.error, DeviceLostError);
@@ -61,7 +61,7 @@ test('createScorer works again after a loss; a caller-owned lost runtime cannot 
   assert.instance(reload.error, DeviceLostError);
   assert.match(reload.error.message, 'create a new Runtime');
   scorer.dispose();
-  const fresh = await createScorer({ checkpoint: CKPT });
+  const fresh = await createScorer({ engine: 'gpu', checkpoint: CKPT });
   assert.ok(Number.isFinite((await fresh.score(image, 'grad')).score));
   fresh.dispose();
 });

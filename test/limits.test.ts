@@ -22,7 +22,7 @@ test('default limits: a fixture scores as expected, and an oversized tensor is a
   const rt = await createNodeRuntime({ defaultLimits: true });
   try {
     assert.is(rt.limits.maxStorageBufferBindingSize, 128 * 2 ** 20, 'the default WebGPU limit');
-    const scorer = await createScorer({ checkpoint: fixtures + 'checkpoints/tiny_koniq_s0.npz', runtime: rt });
+    const scorer = await createScorer({ engine: 'gpu', checkpoint: fixtures + 'checkpoints/tiny_koniq_s0.npz', runtime: rt });
     const e = expected.results.find((r) => r.image.endsWith('checker_1024x768.png'))!;
     const { score } = await scorer.score(readFileSync(fixtures + 'images/checker_1024x768.png'), 'checker');
     // The fixture tolerance (see test/cli.test.ts): independent float32 implementation.

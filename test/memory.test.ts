@@ -19,7 +19,7 @@ function image(width: number, height: number, seed: number): RgbImage {
 
 test('24 mixed-size images: allocation stays within weights + 1.5× the largest working set, flat after warm-up; RSS flat', async () => {
   const rt = await createNodeRuntime();
-  const scorer = await createScorer({ checkpoint: CKPT, runtime: rt });
+  const scorer = await createScorer({ engine: 'gpu', checkpoint: CKPT, runtime: rt });
   try {
     const weights = rt.memory.live;
     let maxSet = 0;

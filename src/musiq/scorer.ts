@@ -144,7 +144,9 @@ export async function createScorerFrom(
   } = {},
 ): Promise<Scorer> {
   if (options.engine !== undefined && !['auto', 'gpu', 'cpu'].includes(options.engine)) throw new MusiqError(`musiq: engine must be "auto", "gpu" or "cpu", not ${JSON.stringify(options.engine)}`);
+  if (options.weights !== undefined && options.weights !== 'f32' && options.weights !== 'f16') throw new MusiqError(`musiq: weights must be 'f32' or 'f16', got ${JSON.stringify(options.weights)}`);
   const ckpt = await openCheckpoint(source);
+  // The CPU engine computes from f32 weights whatever `weights` says (it is the GPU's storage).
   if (chooseEngine(runtime, options.engine) === 'cpu') return cpuScorer(runtime, ckpt, source, options);
   // Kernel variants are chosen by measuring on this adapter once; the choice is remembered per adapter.
   await tuneMatmul(runtime, { cache: options.tuneCache });

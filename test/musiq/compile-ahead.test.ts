@@ -334,7 +334,7 @@ test('compileWhileLoading: SwiftShader compiles the stem\'s kernels (a stem on a
   }
 });
 
-test('openScorer: a download makes the device and starts that compile first; a file is read first and compiles once its weights are up; a failed read leaves no device', async () => {
+test('openScorer (engine gpu): a download makes the device and starts that compile first; a file is read first and compiles once its weights are up; a failed read leaves no device; engine auto compiles nothing there', async () => {
   const bytes = writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1, seed: 5 });
   const events: string[] = [];
   const made: Runtime[] = [];
@@ -352,12 +352,19 @@ test('openScorer: a download makes the device and starts that compile first; a f
     },
     tuneCache: memoryCache(),
   };
-  const scorer = await openScorer({ checkpoint: 'tiny.npz' }, platform);
+  const scorer = await openScorer({ checkpoint: 'tiny.npz', engine: 'gpu' }, platform);
   scorer.dispose();
   assert.equal(events, ['prepare', 'source', 'destroy']);
   events.length = 0;
+  // The default engine on SwiftShader is the CPU's: no kernel to compile while downloading.
+  const cpu = await openScorer({ checkpoint: 'tiny.npz' }, platform);
+  assert.is(cpu.engine, 'cpu');
+  cpu.dispose();
+  assert.equal(events, ['source', 'destroy']);
+  made.pop(); // not one of the devices counted below
+  events.length = 0;
   const failing = { ...platform, source: () => Promise.reject(new Error('tiny.npz: download failed')) };
-  await openScorer({ checkpoint: 'tiny.npz' }, failing).then(
+  await openScorer({ checkpoint: 'tiny.npz', engine: 'gpu' }, failing).then(
     () => assert.unreachable('the read failed'),
     (e: Error) => assert.match(e.message, 'download failed'),
   );
@@ -366,10 +373,10 @@ test('openScorer: a download makes the device and starts that compile first; a f
   events.length = 0;
   const file = { ...platform, downloads: () => false };
   const uploaded = ({ done, total }: { done: number; total: number }) => done === total && events.push('uploaded');
-  (await openScorer({ checkpoint: 'tiny.npz', onProgress: uploaded }, file)).dispose();
+  (await openScorer({ checkpoint: 'tiny.npz', engine: 'gpu', onProgress: uploaded }, file)).dispose();
   // No download to compile during: the compile starts when createScorer returns, before any image.
   assert.equal(events, ['source', 'uploaded', 'prepare', 'destroy'], 'a file: read before the device is made, compiled after the upload');
-  await openScorer({ checkpoint: 'tiny.npz' }, { ...file, source: () => Promise.reject(new Error('tiny.npz: no such file')) }).catch(() => undefined);
+  await openScorer({ checkpoint: 'tiny.npz', engine: 'gpu' }, { ...file, source: () => Promise.reject(new Error('tiny.npz: no such file')) }).catch(() => undefined);
   assert.is(made.length, 3, 'no device made for a file that cannot be read');
 });
 

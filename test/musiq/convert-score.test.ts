@@ -41,10 +41,10 @@ for (const name of ['tiny_koniq_s0', 'tiny_ava_s0']) {
     await convertCheckpoint(src, files.f16, 'f16');
     await convertCheckpoint(src, files.int8, 'int8');
     const expected = JSON.parse(readFileSync(`${fixtures}expected/${name}.json`, 'utf8')) as Expected;
-    const f16 = await createScorer({ checkpoint: files.f16, runtime: rt });
-    const f16Wide = await createScorer({ checkpoint: files.f16, runtime: rt, weights: 'f32' });
-    const int8 = await createScorer({ checkpoint: files.int8, runtime: rt });
-    const int8Wide = await createScorer({ checkpoint: files.int8, runtime: rt, weights: 'f32' });
+    const f16 = await createScorer({ engine: 'gpu', checkpoint: files.f16, runtime: rt });
+    const f16Wide = await createScorer({ engine: 'gpu', checkpoint: files.f16, runtime: rt, weights: 'f32' });
+    const int8 = await createScorer({ engine: 'gpu', checkpoint: files.int8, runtime: rt });
+    const int8Wide = await createScorer({ engine: 'gpu', checkpoint: files.int8, runtime: rt, weights: 'f32' });
     const half = rt.features.has('shader-f16') ? 'f16' : 'f32';
     assert.equal(f16.precision, { file: 'f16', gpu: half });
     assert.equal(f16Wide.precision, { file: 'f16', gpu: 'f32' });

@@ -71,7 +71,7 @@ for (const [ckptName, image] of [
 ] as const) {
   test(`GPU model = float64 reference: ${ckptName} on ${image}`, async () => {
     const bytes = new Uint8Array(readFileSync(`${fixtures}checkpoints/${ckptName}.npz`));
-    const scorer = await createScorer({ checkpoint: bytes, runtime: await gpu() });
+    const scorer = await createScorer({ engine: 'gpu', checkpoint: bytes, runtime: await gpu() });
     const r = await scorer.score(png(image), image);
     scorer.dispose();
     const ref = referenceForward(await refParams(bytes), preprocess(decodeImage(png(image), image)));
@@ -91,7 +91,7 @@ test('weights f16: the GPU model equals the float64 reference on f16-rounded wei
   const bytes = new Uint8Array(readFileSync(`${fixtures}checkpoints/tiny_koniq_s0.npz`));
   const rt = await gpu();
   if (!rt.features.has('shader-f16')) return skip('shader-f16', `${rt.adapterName} has no shader-f16`);
-  const half = await createScorer({ checkpoint: bytes, runtime: rt, weights: 'f16' });
+  const half = await createScorer({ engine: 'gpu', checkpoint: bytes, runtime: rt, weights: 'f16' });
   const r = await half.score(png(image), image);
   half.dispose();
   const input = preprocess(decodeImage(png(image), image));
@@ -105,7 +105,7 @@ test('weights f16: the GPU model equals the float64 reference on f16-rounded wei
   const [toHalf, toExact] = [Math.abs(r.score - ref.score), Math.abs(r.score - exact.score)];
   console.log(`  f16 weights moved the score by ${Math.abs(ref.score - exact.score).toExponential(2)} (tiny checkpoint); GPU to f16 reference ${toHalf.toExponential(2)}`);
   assert.ok(toExact > 5e-6 && toExact > 3 * toHalf, `f16 weights did not take effect: ${toExact} from the exact score, ${toHalf} from the rounded one`);
-  await rejects(() => createScorer({ checkpoint: bytes, runtime: rt, weights: 'f8' as 'f16' }), /weights must be 'f32' or 'f16'/);
+  await rejects(() => createScorer({ engine: 'gpu', checkpoint: bytes, runtime: rt, weights: 'f8' as 'f16' }), /weights must be 'f32' or 'f16'/);
 });
 
 test('stemParts: chunks of at most `most` patches, sizes a patch apart at most (they share buffers), filling 32-row tiles', () => {
@@ -142,7 +142,7 @@ test('the stem in chunks (SwiftShader runs 128 patches at a time) gives the very
 });
 
 test('scorer: RGB pixels score like the encoded image; timings and tokens are reported', async () => {
-  const scorer = await createScorer({ checkpoint: `${fixtures}checkpoints/tiny_koniq_s0.npz`, runtime: await gpu() });
+  const scorer = await createScorer({ engine: 'gpu', checkpoint: `${fixtures}checkpoints/tiny_koniq_s0.npz`, runtime: await gpu() });
   const bytes = png('small_64x64.png');
   const a = await scorer.score(bytes, 'small');
   const b = await scorer.score(decodeImage(bytes));
@@ -166,7 +166,7 @@ test('scorer: RGB pixels score like the encoded image; timings and tokens are re
 
 test('imagenet head: top-5 classes with probabilities, score is NaN', async () => {
   const ckpt = writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1000, seed: 3 });
-  const scorer = await createScorer({ checkpoint: ckpt, runtime: await gpu() });
+  const scorer = await createScorer({ engine: 'gpu', checkpoint: ckpt, runtime: await gpu() });
   const r = await scorer.score(png('small_64x64.png'));
   scorer.dispose();
   assert.is(r.variant, 'imagenet');
@@ -181,7 +181,7 @@ test('imagenet head: top-5 classes with probabilities, score is NaN', async () =
 
 test('full-size synthetic checkpoint scores a 512×384 image end to end with a finite score', async () => {
   const ckpt = writeSyntheticCheckpoint({ config: 'full', numClasses: 1, seed: 1 });
-  const scorer = await createScorer({ checkpoint: ckpt, runtime: await gpu() });
+  const scorer = await createScorer({ engine: 'gpu', checkpoint: ckpt, runtime: await gpu() });
   assert.equal([scorer.dims.hidden, scorer.dims.layers, scorer.dims.heads], [384, 14, 6]);
   const r = await scorer.score(png('grad_512x384.png'));
   scorer.dispose();
