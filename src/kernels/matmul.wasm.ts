@@ -1,7 +1,9 @@
-// y = x·w on the CPU with WebAssembly SIMD, for adapters that are themselves a CPU (SwiftShader):
-// there the WGSL kernels run at 8-10 GFLOP/s (Subzero's code), this at ~45 on one thread of the
-// same machine. The module is a few hundred bytes written out below, so no toolchain or binary
-// file is needed to build or ship it. Reference: matmul.ref.ts; test: test/kernels/matmul.wasm.test.ts.
+// y = x·w on the CPU with WebAssembly SIMD: the CPU engine's kernel (src/musiq/model.wasm.ts),
+// for adapters that are themselves a slow CPU. On SwiftShader the WGSL kernels run at 8-10
+// GFLOP/s (Subzero's code) on two cores; this at 40-52 on one core of the same machine
+// (`npm run bench:cpu`). The modules are a few hundred bytes written out below, so no toolchain
+// or binary file is needed to build or ship them. Reference: matmul.ref.ts; test:
+// test/kernels/matmul.wasm.test.ts.
 //
 // w is packed once into panels of 8 columns (K × 8 floats each, k-major), so the inner
 // loop reads it contiguously; x is copied into the module's memory with its rows padded to a
@@ -223,8 +225,9 @@ function moduleFor(K: number): WebAssembly.Module {
 /** Whether this JavaScript engine runs WebAssembly with 128-bit SIMD. */
 export function wasmSimdAvailable(): boolean {
   try {
+    if (typeof WebAssembly === 'undefined') return false;
     softmaxCompiled ??= new WebAssembly.Module(softmaxModule() as Uint8Array<ArrayBuffer>);
-    return typeof WebAssembly !== 'undefined' && moduleFor(1) !== undefined;
+    return moduleFor(1) !== undefined; // an engine without SIMD refuses to compile it
   } catch {
     return false;
   }
@@ -255,14 +258,14 @@ export class WasmMatmul {
     return f;
   }
 
-  /** Bytes of memory the module holds. */
-  get bytes(): number {
-    return this.memory.buffer.byteLength;
-  }
-
   private reserve(bytes: number): void {
     const have = this.memory.buffer.byteLength;
-    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    if (bytes <= have) return;
+    try {
+      this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    } catch (e) {
+      throw new MusiqError(`musiq: the CPU engine could not grow its WebAssembly memory from ${(have / 2 ** 20).toFixed(0)} to ${(bytes / 2 ** 20).toFixed(0)} MiB (${(e as Error).message})`);
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 // MUSIQ on the CPU (spec §3): the same model as model.ts, its products in WebAssembly SIMD
-// (kernels/matmul.wasm.ts) and the rest in float32 JavaScript. For adapters that are a CPU
-// themselves (SwiftShader), where the WGSL kernels run 4-5× slower than this. It follows
+// (kernels/matmul.wasm.ts) and the rest in float32 JavaScript. For adapters that are a slow CPU
+// themselves (scorer.ts's chooseEngine: SwiftShader, where the WGSL kernels took 3-4× this
+// model's time, and CPU adapters without subgroups). It follows
 // model.ref.ts step by step; where the two differ it is in float32 storage, fused products
 // (q|k|v; conv_proj|conv1) and the last block computed for the CLS row only, as model.ts does.
 import { MusiqError } from '../common/errors.ts';
@@ -115,23 +116,30 @@ export class WasmModel {
     return this.mm === undefined;
   }
 
-  /** Bytes of memory the packed weights and the scratch take. */
-  get bytes(): number {
-    return this.mm?.bytes ?? 0;
-  }
-
   #mm(): WasmMatmul {
     if (!this.mm) throw new MusiqError('musiq: model used after dispose()');
     return this.mm;
   }
 
-  async forward(input: MusiqInput, options: { attention?: boolean } = {}): Promise<ForwardResult> {
+  /**
+   * One image at a time: concurrent calls wait their turn (they would share the scratch buffers).
+   * `sliceMs`: work between returns to the event loop (default SLICE_MS; tests use 0).
+   */
+  forward(input: MusiqInput, options: { attention?: boolean; sliceMs?: number } = {}): Promise<ForwardResult> {
+    const run = this.#queue.then(() => this.#forward(input, options));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #queue: Promise<unknown> = Promise.resolve();
+
+  async #forward(input: MusiqInput, options: { attention?: boolean; sliceMs?: number }): Promise<ForwardResult> {
     const mm = this.#mm();
     const { dims, w } = this;
     const D = dims.hidden, HD = dims.heads * dims.headDim;
     if (input.tokens < 1) throw new MusiqError('musiq: an image gives at least one patch; got none');
     checkTokenIds(input.spatial, input.scaleIds, dims.posGrid * dims.posGrid, dims.numScales);
-    const pause = pacer();
+    const pause = pacer(options.sliceMs ?? SLICE_MS);
     const t0 = performance.now();
 
     // §3.2-3.4: stem and embedding a chunk of patches at a time, then positions, scales and CLS.
@@ -251,11 +259,11 @@ class Scratch {
   }
 }
 
-/** Returns to the event loop when SLICE_MS have passed since the last return. */
-function pacer(): () => Promise<void> {
+/** Returns to the event loop when `slice` ms have passed since the last return. */
+function pacer(slice: number): () => Promise<void> {
   let since = performance.now();
   return async () => {
-    if (performance.now() - since < SLICE_MS) return;
+    if (performance.now() - since < slice) return;
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
     since = performance.now();
   };

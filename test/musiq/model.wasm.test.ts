@@ -100,6 +100,16 @@ for (const [name, image] of [
   });
 }
 
+test('CPU model: images run concurrently (returning to the event loop between every step) give the results they give one at a time', async () => {
+  const { model } = await load('tiny_koniq_s0');
+  const inputs = ['round_448x321.png', 'tiny_31x47.png', 'small_64x64.png'].map((f) => preprocess(decodeImage(new Uint8Array(readFileSync(`${fixtures}images/${f}`)), f)));
+  const alone = [];
+  for (const input of inputs) alone.push([...(await model.forward(input, { sliceMs: 0 })).embedding]);
+  const together = await Promise.all(inputs.map(async (input) => [...(await model.forward(input, { sliceMs: 0 })).embedding]));
+  model.dispose();
+  assert.equal(together, alone);
+});
+
 test('CPU model scores every fixture image within 5e-5 of the independent implementation', async () => {
   for (const name of ['tiny_koniq_s0', 'tiny_ava_s0']) {
     const { model } = await load(name);
