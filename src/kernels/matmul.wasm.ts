@@ -28,7 +28,7 @@ const op = {
 const F32 = 0x7d;
 const simd = {
   load: 0x00, load32Splat: 0x09, store: 0x0b, const: 0x0c, splat: 0x13, lane: 0x1f, nearest: 0x6a, shl: 0xab,
-  add: 0xe4, sub: 0xe5, mul: 0xe6, pmax: 0xeb,
+  add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7, pmin: 0xea, pmax: 0xeb,
 } as const;
 const f32 = { const: 0x43, add: 0x92, div: 0x95, max: 0x97 } as const;
 
@@ -132,24 +132,55 @@ function gemmModule(rows: number, K: number): Uint8Array {
 }
 
 /**
+ * e^x for the v128 in local X, left on the stack (X, NF and RR are overwritten). Cephes' expf:
+ * x clamped to [−87, 88], n = round(x·log2 e), r = x − n·ln 2 in two parts, a degree-7
+ * polynomial in r (~1 ulp), times 2^n made by shifting n + 127 into the exponent bits (n + 2^23
+ * + 127 holds it in its low mantissa bits). Clamps are f32x4.pmin/pmax (one minps/maxps;
+ * f32x4.min/max's NaN and ±0 rules cost V8 several instructions: the softmax of 128×919 scores
+ * took 0.48 ms with them, 0.31 without). Constants come from locals (`c`): a v128.const in a loop
+ * is materialised again each iteration.
+ */
+function expOf(X: number, NF: number, RR: number, c: (x: number) => number[]): number[] {
+  return [
+    ...get(X), ...c(-87), ...s(simd.pmax), ...c(88), ...s(simd.pmin), ...tee(X),
+    ...c(Math.LOG2E), ...s(simd.mul), ...s(simd.nearest), ...set(NF),
+    ...get(X), ...get(NF), ...c(0.693359375), ...s(simd.mul), ...s(simd.sub),
+    ...get(NF), ...c(-2.12194440e-4), ...s(simd.mul), ...s(simd.sub), ...set(RR),
+    // p = ((((c5·r + c4)·r + c3)·r + c2)·r + c1)·r + c0; e^r = p·r² + r + 1
+    ...c(EXP_POLY[0]),
+    ...EXP_POLY.slice(1).flatMap((k) => [...get(RR), ...s(simd.mul), ...c(k), ...s(simd.add)]),
+    ...get(RR), ...s(simd.mul), ...get(RR), ...s(simd.mul), ...get(RR), ...s(simd.add), ...c(1), ...s(simd.add),
+    ...get(NF), ...c(8388608 + 127), ...s(simd.add), ...i32(23), ...s(simd.shl), ...s(simd.mul),
+  ];
+}
+const EXP_POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+const EXP_CONSTANTS = [-87, 88, Math.LOG2E, 0.693359375, -2.12194440e-4, 1, 8388608 + 127, ...EXP_POLY];
+
+/** Constants in v128 locals from `first` on: their setup code and a getter. */
+function constantLocals(values: number[], first: number): { setup: number[]; c: (x: number) => number[] } {
+  return {
+    setup: values.flatMap((v, i) => [...f32x4(v), ...set(first + i)]),
+    c: (x) => {
+      const i = values.indexOf(x);
+      if (i < 0) throw new Error(`constant ${x} not declared`);
+      return get(first + i);
+    },
+  };
+}
+
+/**
  * softmax(y, rows, n4, stride): each of `rows` rows (`stride` bytes apart) of n4 floats, n4 a
- * multiple of 4 (pad with −∞), becomes exp(v − max) / Σ in place. exp is Cephes' expf: n =
- * round(x·log2 e), r = x − n·ln 2 in two parts, a degree-7 polynomial in r (~1 ulp), times 2^n
- * made by shifting n + 127 into the exponent bits. Inputs below −87 count as −87 (e^-87 ≈ 1.6e-38,
- * nothing next to the row's maximum's 1). Maxima are f32x4.pmax (one maxps; f32x4.max's NaN and
- * ±0 rules cost V8 several instructions: the softmax of 128×919 scores 0.48 → 0.31 ms). V8's
- * Math.exp took 0.6 s of a 1024×768 image.
+ * multiple of 4 (pad with −∞), becomes exp(v − max) / Σ in place. Values below max − 87 count as
+ * max − 87 (e^-87 ≈ 1.6e-38: nothing next to the maximum's 1). V8's Math.exp took 0.6 s of a
+ * 1024×768 image.
  */
 function softmaxModule(): Uint8Array {
   const [Y, ROWS_, N4, STRIDE] = [0, 1, 2, 3];
   const R = 4, Q = 5, END = 6; // i32
   const M = 7, SUM = 8, X = 9, NF = 10, RR = 11; // v128
   const MX = 12; // f32
-  // Constants kept in locals: a v128.const in the loop is materialised again each iteration.
-  const poly = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
-  const constants = [-87, Math.LOG2E, 0.693359375, -2.12194440e-4, 1, 8388608 + 127, ...poly];
-  const C = (x: number) => get(13 + constants.indexOf(x));
-  const locals: [number, number][] = [[3, I32], [5, V128], [1, F32], [constants.length, V128]];
+  const { setup, c } = constantLocals(EXP_CONSTANTS, 13);
+  const locals: [number, number][] = [[3, I32], [5, V128], [1, F32], [EXP_CONSTANTS.length, V128]];
   const lanes = (v: number, combine: number) => [
     ...get(v), ...s(simd.lane), 0, ...get(v), ...s(simd.lane), 1, combine,
     ...get(v), ...s(simd.lane), 2, ...get(v), ...s(simd.lane), 3, combine, combine,
@@ -159,7 +190,7 @@ function softmaxModule(): Uint8Array {
     op.loop, 0x40, ...inner, ...get(Q), ...i32(16), op.i32Add, ...tee(Q), ...get(END), op.i32LtU, op.brIf, 0, op.end,
   ];
   const body = [
-    ...constants.flatMap((c, i) => [...f32x4(c), ...set(13 + i)]),
+    ...setup,
     ...i32(0), ...set(R),
     op.loop, 0x40,
     ...get(Y), ...get(R), ...get(STRIDE), op.i32Mul, op.i32Add, ...get(N4), ...i32(4), op.i32Mul, op.i32Add, ...set(END),
@@ -168,17 +199,8 @@ function softmaxModule(): Uint8Array {
     ...lanes(M, f32.max), ...s(simd.splat), ...set(M),
     ...f32x4(0), ...set(SUM),
     ...overRow([
-      // x = max(v − max, −87); n = nearest(x·log2 e); r = x − n·C1 − n·C2
-      ...get(Q), ...s(simd.load), ...memarg(4, 0), ...get(M), ...s(simd.sub), ...C(-87), ...s(simd.pmax), ...tee(X),
-      ...C(Math.LOG2E), ...s(simd.mul), ...s(simd.nearest), ...set(NF),
-      ...get(X), ...get(NF), ...C(0.693359375), ...s(simd.mul), ...s(simd.sub),
-      ...get(NF), ...C(-2.12194440e-4), ...s(simd.mul), ...s(simd.sub), ...set(RR),
-      // p = ((((c5·r + c4)·r + c3)·r + c2)·r + c1)·r + c0; e = p·r² + r + 1
-      ...C(poly[0]),
-      ...poly.slice(1).flatMap((c) => [...get(RR), ...s(simd.mul), ...C(c), ...s(simd.add)]),
-      ...get(RR), ...s(simd.mul), ...get(RR), ...s(simd.mul), ...get(RR), ...s(simd.add), ...C(1), ...s(simd.add),
-      // · 2^n: n + 2^23 + 127 holds n + 127 in its low mantissa bits; shifted into the exponent.
-      ...get(NF), ...C(8388608 + 127), ...s(simd.add), ...i32(23), ...s(simd.shl), ...s(simd.mul), ...set(X),
+      ...get(Q), ...s(simd.load), ...memarg(4, 0), ...get(M), ...s(simd.sub), ...set(X),
+      ...expOf(X, NF, RR, c), ...set(X),
       ...get(Q), ...get(X), ...s(simd.store), ...memarg(4, 0),
       ...get(SUM), ...get(X), ...s(simd.add), ...set(SUM),
     ]),
@@ -192,11 +214,47 @@ function softmaxModule(): Uint8Array {
   return moduleBytes('softmax', 4, locals, body);
 }
 
+/**
+ * biasGelu(y, rows, n4, stride, bias): v = y + bias, then the tanh-form GELU (spec §3.5) as
+ * 0.5·v·(1 + tanh u) = v / (1 + e^(−2u)), u = √(2/π)·(v + 0.044715·v³), in place on `rows` rows
+ * of n4 floats (`stride` bytes apart; bias n4 floats). For v below about −9.4, e^(−2u) is
+ * clamped at e^88 and the result is −v·6e-39 instead of −0: nothing an f32 sum notices.
+ */
+function biasGeluModule(): Uint8Array {
+  const [Y, ROWS_, N4, STRIDE, BIAS] = [0, 1, 2, 3, 4];
+  const R = 5, Q = 6, END = 7, BQ = 8; // i32
+  const V = 9, X = 10, NF = 11, RR = 12; // v128
+  const A = -2 * Math.sqrt(2 / Math.PI), B = A * 0.044715;
+  const values = [...EXP_CONSTANTS, A, B];
+  const { setup, c } = constantLocals(values, 13);
+  const locals: [number, number][] = [[4, I32], [4, V128], [values.length, V128]];
+  const body = [
+    ...setup,
+    ...i32(0), ...set(R),
+    op.loop, 0x40,
+    ...get(Y), ...get(R), ...get(STRIDE), op.i32Mul, op.i32Add, ...tee(Q), ...get(N4), ...i32(4), op.i32Mul, op.i32Add, ...set(END),
+    ...get(BIAS), ...set(BQ),
+    op.loop, 0x40,
+    ...get(Q), ...s(simd.load), ...memarg(4, 0), ...get(BQ), ...s(simd.load), ...memarg(4, 0), ...s(simd.add), ...tee(V),
+    // x = v·(A + B·v²) = −2u
+    ...get(V), ...get(V), ...s(simd.mul), ...c(B), ...s(simd.mul), ...c(A), ...s(simd.add), ...s(simd.mul), ...set(X),
+    ...get(Q), ...get(V), ...expOf(X, NF, RR, c), ...c(1), ...s(simd.add), ...s(simd.div), ...s(simd.store), ...memarg(4, 0),
+    ...get(BQ), ...i32(16), op.i32Add, ...set(BQ),
+    ...get(Q), ...i32(16), op.i32Add, ...tee(Q), ...get(END), op.i32LtU, op.brIf, 0,
+    op.end,
+    ...get(R), ...i32(1), op.i32Add, ...tee(R), ...get(ROWS_), op.i32LtU, op.brIf, 0,
+    op.end,
+    op.end,
+  ];
+  return moduleBytes('biasGelu', 5, locals, body);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Launcher
 
 type GemmFn = (x: number, w: number, y: number, strips: number, panels: number, k: number, yStride: number) => void;
 type SoftmaxFn = (y: number, rows: number, n4: number, yStride: number) => void;
+type BiasGeluFn = (y: number, rows: number, n4: number, yStride: number, bias: number) => void;
 
 /** A weight matrix packed into the module's memory (see the header). */
 export interface PackedMatrix {
@@ -204,13 +262,15 @@ export interface PackedMatrix {
   readonly N: number;
   /** Byte offset of the panels. */
   readonly at: number;
+  /** Byte offset of the bias (N floats, padded to the panels' width) when packed with one. */
+  readonly biasAt?: number;
 }
 
 const PAGE = 65536;
 /** Modules by K, shared by every WasmMatmul; attention's P·V has K = tokens + 1, new for each image size. */
 const modules = new Map<number, WebAssembly.Module>();
 const MODULES_KEPT = 64;
-let softmaxCompiled: WebAssembly.Module | undefined;
+let rowOps: { softmax: WebAssembly.Module; biasGelu: WebAssembly.Module } | undefined;
 
 function moduleFor(K: number): WebAssembly.Module {
   let m = modules.get(K);
@@ -226,7 +286,10 @@ function moduleFor(K: number): WebAssembly.Module {
 export function wasmSimdAvailable(): boolean {
   try {
     if (typeof WebAssembly === 'undefined') return false;
-    softmaxCompiled ??= new WebAssembly.Module(softmaxModule() as Uint8Array<ArrayBuffer>);
+    rowOps ??= {
+      softmax: new WebAssembly.Module(softmaxModule() as Uint8Array<ArrayBuffer>),
+      biasGelu: new WebAssembly.Module(biasGeluModule() as Uint8Array<ArrayBuffer>),
+    };
     return moduleFor(1) !== undefined; // an engine without SIMD refuses to compile it
   } catch {
     return false;
@@ -241,11 +304,14 @@ export class WasmMatmul {
   private readonly memory = new WebAssembly.Memory({ initial: 1 });
   private readonly instances = new Map<number, GemmFn>();
   private readonly softmax: SoftmaxFn;
+  private readonly biasGelu: BiasGeluFn;
   private top = 0; // bytes of packed weights
 
   constructor() {
     if (!wasmSimdAvailable()) throw new MusiqError('musiq: this JavaScript engine has no WebAssembly SIMD, which the CPU engine needs');
-    this.softmax = new WebAssembly.Instance(softmaxCompiled!, { env: { memory: this.memory } }).exports.softmax as SoftmaxFn;
+    const env = { env: { memory: this.memory } };
+    this.softmax = new WebAssembly.Instance(rowOps!.softmax, env).exports.softmax as SoftmaxFn;
+    this.biasGelu = new WebAssembly.Instance(rowOps!.biasGelu, env).exports.biasGelu as BiasGeluFn;
   }
 
   #gemm(K: number): GemmFn {
@@ -270,11 +336,20 @@ export class WasmMatmul {
 
   /**
    * Packs w (K × N, rows `stride` floats apart from `offset`; flax's in × out) for later products;
-   * it stays until `release`.
+   * it stays until `release`. With `bias` (N values), products can add it and apply GELU here.
    */
-  pack(w: Float32Array, K: number, N: number, stride = N, offset = 0): PackedMatrix {
+  pack(w: Float32Array, K: number, N: number, stride = N, offset = 0, bias?: Float32Array): PackedMatrix {
     if (K < 1 || N < 1 || w.length < offset + (K - 1) * stride + N) throw new MusiqError(`musiq: ${w.length} values are too few for a ${K}×${N} matrix`);
+    if (bias && bias.length !== N) throw new MusiqError(`musiq: a bias of ${bias.length} values for ${N} columns`);
     const { at, out } = this.#panels(K, N);
+    let biasAt: number | undefined;
+    if (bias) {
+      const width = Math.ceil(N / COLS) * COLS;
+      biasAt = this.top;
+      this.top += width * 4;
+      this.reserve(this.top);
+      new Float32Array(this.memory.buffer, biasAt, width).fill(0).set(bias);
+    }
     for (let p = 0; p * COLS < N; p++) {
       const width = Math.min(COLS, N - p * COLS);
       for (let k = 0; k < K; k++) {
@@ -282,7 +357,7 @@ export class WasmMatmul {
         for (let j = 0; j < width; j++) out[to + j] = w[from + j];
       }
     }
-    return { K, N, at };
+    return { K, N, at, biasAt };
   }
 
   /**
@@ -319,7 +394,7 @@ export class WasmMatmul {
   }
 
   /**
-   * y (M × N) = x (M × K) · w, or softmax(x·w) per row with `softmax`. x's rows are `xStride`
+   * y (M × N) = x (M × K) · w, softmax(x·w) per row with `softmax`, gelu(x·w + bias) with `gelu`. x's rows are `xStride`
    * floats apart from `xOffset` (default: packed); y is written into `y` when given, rows
    * `yStride` apart from `yOffset`, else into a new array.
    */
@@ -330,6 +405,7 @@ export class WasmMatmul {
     const out = o.y ?? new Float32Array(M * N);
     if (M > 0 && out.length < yOffset + (M - 1) * yStride + N) throw new MusiqError(`musiq: y has ${out.length} values, too few for ${M}×${N}`);
     if (M === 0) return out;
+    if (o.gelu && w.biasAt === undefined) throw new MusiqError('musiq: gelu needs weights packed with their bias');
     const panels = Math.ceil(N / COLS), ldy = panels * COLS;
     const block = Math.min(ROW_BLOCK, Math.ceil(M / ROWS) * ROWS);
     // Scratch for one block of rows: x padded to 4-row strips, y as whole panels.
@@ -346,6 +422,7 @@ export class WasmMatmul {
       else copyRows(x, xOffset + m0 * xStride, xStride, heap, xs, K, rows, K);
       heap.fill(0, xs + rows * K, xs + strips * ROWS * K);
       gemm(xAt, w.at, yAt, strips, panels, K, ldy * 4);
+      if (o.gelu) this.biasGelu(yAt, rows, ldy, ldy * 4, w.biasAt!);
       if (o.softmax) {
         const n4 = Math.ceil(N / 4) * 4;
         for (let r = 0; r < rows; r++) heap.fill(-Infinity, ys + r * ldy + N, ys + r * ldy + n4);
@@ -362,6 +439,8 @@ export interface MatmulOptions {
   y?: Float32Array;
   /** Each row of the product replaced by its softmax (attention's probabilities). */
   softmax?: boolean;
+  /** gelu(x·w + bias), the bias packed with w (the MLP's first layer). */
+  gelu?: boolean;
   xStride?: number;
   xOffset?: number;
   yStride?: number;

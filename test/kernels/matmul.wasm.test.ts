@@ -123,6 +123,31 @@ test('softmax\'s exp: within 4 ulp over [−87, 0] (rows [0, v]: logits exact, a
   }
 });
 
+test('gelu: gelu(x·w + bias) with the bias packed beside w, on awkward shapes and on values out to ±40', () => {
+  const mm = new WasmMatmul();
+  let seed = 70;
+  for (const [M, K, N, scale] of [[1, 1, 1, 1], [5, 7, 3, 1], [67, 130, 17, 1], [9, 16, 40, 10], [200, 384, 24, 1]] as const) {
+    const x = randomArray(M * K, seed++, scale), w = randomArray(K * N, seed++), bias = randomArray(N, seed++, 0.5);
+    const mark = mm.mark();
+    const y = mm.matmul(x, M, mm.pack(w, K, N, N, 0, bias), { gelu: true });
+    mm.release(mark);
+    const want = matmulRef(x, w, M, K, N, { bias, gelu: true });
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        // As matmul.test.ts: the product's 4·√K·ε·Σ|x||w| times 1.2 (GELU's slope stays below ~1.13),
+        // and a few roundings of the epilogue relative to its values (bias add, exp ~1 ulp, divide).
+        let mag = 0;
+        for (let k = 0; k < K; k++) mag += Math.abs(x[m * K + k] * w[k * N + n]);
+        const z = want[m * N + n];
+        const tol = 1.2 * 4 * Math.sqrt(K) * EPS * mag + 16 * EPS * (Math.abs(bias[n]) + mag + Math.abs(z)) + 1e-30;
+        if (!(Math.abs(y[m * N + n] - z) <= tol)) assert.unreachable(`${M}×${K}×${N}: y[${m}][${n}] = ${y[m * N + n]}, reference ${z}`);
+      }
+    }
+  }
+  assert.throws(() => mm.matmul(new Float32Array(4), 2, mm.pack(new Float32Array(6), 2, 3), { gelu: true }), /packed with their bias/);
+  assert.throws(() => mm.pack(new Float32Array(6), 2, 3, 3, 0, new Float32Array(2)), /bias of 2 values for 3 columns/);
+});
+
 test('the tolerance catches a dropped k and a wrong column', () => {
   const mm = new WasmMatmul();
   const M = 9, K = 33, N = 11;
