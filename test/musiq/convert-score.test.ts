@@ -45,6 +45,10 @@ for (const name of ['tiny_koniq_s0', 'tiny_ava_s0']) {
     const f16Wide = await createScorer({ engine: 'gpu', checkpoint: files.f16, runtime: rt, weights: 'f32' });
     const int8 = await createScorer({ engine: 'gpu', checkpoint: files.int8, runtime: rt });
     const int8Wide = await createScorer({ engine: 'gpu', checkpoint: files.int8, runtime: rt, weights: 'f32' });
+    // The CPU engine reads converted files as f32 (int8 dequantized): the very values of the GPU's f32 path.
+    const f16Cpu = await createScorer({ engine: 'cpu', checkpoint: files.f16, runtime: rt });
+    const int8Cpu = await createScorer({ engine: 'cpu', checkpoint: files.int8, runtime: rt });
+    assert.equal(int8Cpu.precision, { file: 'int8', gpu: 'f32' });
     const half = rt.features.has('shader-f16') ? 'f16' : 'f32';
     assert.equal(f16.precision, { file: 'f16', gpu: half });
     assert.equal(f16Wide.precision, { file: 'f16', gpu: 'f32' });
@@ -67,12 +71,18 @@ for (const name of ['tiny_koniq_s0', 'tiny_ava_s0']) {
         assert.ok(Math.abs(a - score) <= TOL.f16 * scale, `${image} f16: ${a} vs ${score}`);
         assert.ok(Math.abs(c - score) <= TOL.int8 * scale, `${image} int8: ${c} vs ${score}`);
         assert.ok(Math.abs(a - b) <= SAME_VALUES_TOL * scale, `${image} f16 file, f16 vs f32 on the GPU: ${a} vs ${b}`);
+        const e = (await f16Cpu.score(bytes, image)).score;
+        const f = (await int8Cpu.score(bytes, image)).score;
+        assert.ok(Math.abs(e - b) <= SAME_VALUES_TOL * scale, `${image} f16 file, CPU engine vs GPU f32: ${e} vs ${b}`);
+        assert.ok(Math.abs(f - d) <= SAME_VALUES_TOL * scale, `${image} int8 file, CPU engine vs GPU f32: ${f} vs ${d}`);
       }
     } finally {
       f16.dispose();
       f16Wide.dispose();
       int8.dispose();
       int8Wide.dispose();
+      f16Cpu.dispose();
+      int8Cpu.dispose();
     }
     console.log(`\n  ${name}: worst |score - expected| / max(1, |score|): f16 ${worst.f16.toExponential(2)}, int8 ${worst.int8.toExponential(2)} (GPU ${half}), ${worst.int8Wide.toExponential(2)} (GPU f32); f16 file, GPU f16 vs f32: ${worst.same.toExponential(2)}`);
   });

@@ -46,6 +46,11 @@ test('engine "cpu" scores like engine "gpu" (scores, embedding, AVA distribution
       if (b.distribution) near(a.distribution!, b.distribution, `${name} ${file} distribution`);
       for (const k of ['decode', 'preprocess', 'stem', 'encoder', 'total'] as const) assert.ok(a.timings[k] >= 0, k);
     }
+    // A 1×1 image: the resized scales give 49 + 144 patches, the native one 1.
+    const dot = { width: 1, height: 1, data: new Uint8Array([200, 30, 90]) };
+    const [da, db] = [await cpu.score(dot), await gpuScorer.score(dot)];
+    assert.is(da.tokens, 49 + 144 + 1);
+    near([da.score], [db.score], `${name} 1×1 score`);
     try {
       await cpu.score(new Uint8Array([1, 2, 3]), 'junk.bin');
       assert.unreachable('junk decoded');
