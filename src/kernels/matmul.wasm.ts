@@ -341,7 +341,7 @@ export class WasmMatmul {
   pack(w: Float32Array, K: number, N: number, stride = N, offset = 0, bias?: Float32Array): PackedMatrix {
     if (K < 1 || N < 1 || w.length < offset + (K - 1) * stride + N) throw new MusiqError(`musiq: ${w.length} values are too few for a ${K}×${N} matrix`);
     if (bias && bias.length !== N) throw new MusiqError(`musiq: a bias of ${bias.length} values for ${N} columns`);
-    const { at, out } = this.#panels(K, N);
+    // The bias is placed (and the memory grown) before any view is made: growing detaches them.
     let biasAt: number | undefined;
     if (bias) {
       const width = Math.ceil(N / COLS) * COLS;
@@ -350,6 +350,7 @@ export class WasmMatmul {
       this.reserve(this.top);
       new Float32Array(this.memory.buffer, biasAt, width).fill(0).set(bias);
     }
+    const { at, out } = this.#panels(K, N);
     for (let p = 0; p * COLS < N; p++) {
       const width = Math.min(COLS, N - p * COLS);
       for (let k = 0; k < K; k++) {
@@ -374,6 +375,7 @@ export class WasmMatmul {
     return { K, N, at };
   }
 
+  /** Room for N / 8 panels, and a view of it (valid until the memory next grows). */
   #panels(K: number, N: number): { at: number; out: Float32Array } {
     const size = Math.ceil(N / COLS) * K * COLS;
     const at = this.top;

@@ -148,6 +148,15 @@ test('gelu: gelu(x·w + bias) with the bias packed beside w, on awkward shapes a
   assert.throws(() => mm.pack(new Float32Array(6), 2, 3, 3, 0, new Float32Array(2)), /bias of 2 values for 3 columns/);
 });
 
+test('packing that grows the memory keeps every value (growth detaches views made before it)', () => {
+  const mm = new WasmMatmul();
+  mm.pack(new Float32Array(16376), 1, 16376); // 65,504 bytes of panels: 32 short of the first 64 KiB page
+  const x = randomArray(3, 90), w = randomArray(8, 91), bias = randomArray(8, 92);
+  const y = mm.matmul(x, 3, mm.pack(w, 1, 8, 8, 0, bias), { gelu: true }); // panels and bias cross into a second page
+  const want = matmulRef(x, w, 3, 1, 8, { bias, gelu: true });
+  for (let i = 0; i < 24; i++) assert.ok(Math.abs(y[i] - want[i]) <= 1e-6 * Math.max(1, Math.abs(want[i])), `y[${i}] = ${y[i]}, reference ${want[i]}`);
+});
+
 test('the tolerance catches a dropped k and a wrong column', () => {
   const mm = new WasmMatmul();
   const M = 9, K = 33, N = 11;

@@ -68,6 +68,18 @@ test('engine "cpu" scores like engine "gpu" (scores, embedding, AVA distribution
   }
 });
 
+test('engine "cpu" scores like engine "gpu" with a full-size checkpoint (over 100 MiB of packed weights, the memory grown many times)', async () => {
+  const checkpoint = writeSyntheticCheckpoint({ config: 'full', numClasses: 1, seed: 1 });
+  const runtime = await gpu();
+  const scores = [];
+  for (const engine of ['cpu', 'gpu'] as const) {
+    const scorer = await createScorer({ checkpoint, runtime, engine });
+    scores.push((await scorer.score(image('grad_512x384.png'))).score);
+    scorer.dispose();
+  }
+  near([scores[0]], [scores[1]], 'full-size score');
+});
+
 test('engine "cpu": the imagenet head gives its top 5 and a NaN score, as on the GPU', async () => {
   const checkpoint = writeSyntheticCheckpoint({ config: 'tiny', numClasses: 1000, seed: 3 });
   const runtime = await gpu();
