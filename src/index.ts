@@ -40,7 +40,7 @@ export interface CreateScorerOptions {
    * WebGPU device is still made, as `scorer.runtime`. Default 'auto': 'cpu' where the adapter is
    * a CPU that runs the kernels slower than that (SwiftShader: on a 2-core machine a 1024×768
    * image took 3.2 s on the CPU engine against 12 s; CPU adapters without subgroups, as Deno's
-   * wgpu on lavapipe: 3.1 s against 5-6 s), 'gpu' elsewhere. `scorer.engine` says what was chosen.
+   * wgpu on lavapipe: a first image 0.52-0.77× the time, later ones 0.91-0.94×), 'gpu' elsewhere. `scorer.engine` says what was chosen.
    */
   engine?: 'auto' | import('./musiq/scorer.ts').Engine;
 }

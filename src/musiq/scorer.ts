@@ -78,7 +78,8 @@ export type Engine = 'gpu' | 'cpu';
  * 'auto' → 'cpu' where the adapter is a CPU on which the WGSL kernels run slower than one core of
  * WebAssembly, measured on a 2-core machine at 1024×768: SwiftShader (its kernels at 8-10 GFLOP/s,
  * Subzero's code; in Chromium 12.0 s against 3.2 s for a first image) and CPU adapters without
- * subgroups (Deno's wgpu on lavapipe: 5.0-6.2 s against 3.1-3.2 s). 'gpu' elsewhere: Dawn's
+ * subgroups (Deno's wgpu on lavapipe, both engines in turn in one process, four runs: a first
+ * image 0.52-0.77× its WebGPU's time, later ones 0.91-0.94×). 'gpu' elsewhere: Dawn's
  * lavapipe, with subgroups and every core, takes 1.6-2.3 s. Also 'gpu' where this JavaScript
  * engine has no WebAssembly SIMD.
  */
