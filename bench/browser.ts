@@ -198,7 +198,7 @@ async function runPage(base: string, engine: string): Promise<BenchResult> {
 function rowsOf(result: BenchResult, round: number) {
   return (result.images ?? []).map((r) => {
     const t = r.timings;
-    return { round, size: `${width}x${height}`, image: r.image, seconds: r.seconds, tokens: r.tokens, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, total: t.total / 1000, adapter: result.adapter, engine: result.engine, loadSeconds: result.loadSeconds, checkpoint: bytes ? 'bytes' : 'url', mbps: mbps ?? null, idleSeconds: idle ?? 0 };
+    return { round, size: `${width}x${height}`, image: r.image, seconds: r.seconds, score: r.score, tokens: r.tokens, decode: t.decode / 1000, preprocess: t.preprocess / 1000, stem: t.stem / 1000, encoder: t.encoder / 1000, total: t.total / 1000, adapter: result.adapter, engine: result.engine, loadSeconds: result.loadSeconds, checkpoint: bytes ? 'bytes' : 'url', mbps: mbps ?? null, idleSeconds: idle ?? 0 };
   });
 }
 
@@ -207,7 +207,7 @@ function report(result: BenchResult): void {
   const images = result.images ?? [];
   for (const r of images) {
     const t = r.timings;
-    log(`${width}x${height} ${r.image} image: ${r.seconds.toFixed(2)} s (${r.tokens} tokens; decode ${t.decode.toFixed(0)} ms [pixels given], preprocess ${t.preprocess.toFixed(0)} ms, stem+embedding ${(t.stem / 1000).toFixed(2)} s, encoder+head ${(t.encoder / 1000).toFixed(2)} s)`);
+    log(`${width}x${height} ${r.image} image: ${r.seconds.toFixed(2)} s, score ${r.score.toPrecision(7)} (${r.tokens} tokens; decode ${t.decode.toFixed(0)} ms [pixels given], preprocess ${t.preprocess.toFixed(0)} ms, stem+embedding ${(t.stem / 1000).toFixed(2)} s, encoder+head ${(t.encoder / 1000).toFixed(2)} s)`);
   }
   if (images.length === 2 && result.loadSeconds !== undefined) {
     log(`first/second image: ${(images[0].seconds / images[1].seconds).toFixed(2)}x; checkpoint load + first image: ${(result.loadSeconds + images[0].seconds).toFixed(1)} s`);
