@@ -259,7 +259,7 @@ function firstRow(rt: Runtime, t: Tensor): Tensor {
 }
 
 /** tanh(x·W + b) for one row, in float64 (the optional imagenet pre_logits layer). */
-function denseTanh(x: Float32Array, w: Float32Array, b: Float32Array): Float32Array {
+export function denseTanh(x: Float32Array, w: Float32Array, b: Float32Array): Float32Array {
   const n = b.length;
   const y = new Float32Array(n);
   for (let j = 0; j < n; j++) {

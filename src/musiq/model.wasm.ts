@@ -8,7 +8,7 @@ import { MusiqError } from '../common/errors.ts';
 import { WasmMatmul, type PackedMatrix } from '../kernels/matmul.wasm.ts';
 import type { Checkpoint, MusiqDims, Variant } from './checkpoint.ts';
 import type { MusiqInput } from './preprocess.ts';
-import { clsAttention, type ForwardResult } from './model.ts';
+import { clsAttention, denseTanh, type ForwardResult } from './model.ts';
 import { standardizeConv } from './stem-weights.ts';
 import { checkTokenIds } from '../kernels/embed.ts';
 
@@ -384,16 +384,4 @@ function softmax(x: Float32Array, at: number, n: number): Float32Array {
   const inv = 1 / sum;
   for (let j = at; j < at + n; j++) x[j] *= inv;
   return x;
-}
-
-/** tanh(x·W + b) for one row (the optional imagenet pre_logits layer). */
-function denseTanh(x: Float32Array, w: Float32Array, b: Float32Array): Float32Array {
-  const n = b.length;
-  const y = new Float32Array(n);
-  for (let j = 0; j < n; j++) {
-    let s = b[j];
-    for (let i = 0; i < x.length; i++) s += x[i] * w[i * n + j];
-    y[j] = Math.tanh(s);
-  }
-  return y;
 }

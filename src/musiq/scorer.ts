@@ -178,11 +178,7 @@ export async function createScorerFrom(
     runtime,
     async score(image: ImageInput, name = 'image', options: ScoreOptions = {}): Promise<ScoreResult> {
       if (model.disposed) throw new MusiqError('musiq: scorer used after dispose()');
-      const t0 = performance.now();
-      const rgb = isRgb(image) ? checkRgb(image, name) : decodeImage(image instanceof Uint8Array ? image : new Uint8Array(image), name);
-      const t1 = performance.now();
-      const input = preprocess(rgb);
-      const t2 = performance.now();
+      const { t0, t1, t2, rgb, input } = decodeAndPreprocess(image, name);
       // A run this long pays for compiling the fastest-running kernels (tiers.ts; how long:
       // provenLong), on a second device where it can (compile-ahead.ts), switching between two
       // images once they are ready; where there is none, this image waits for the compile.
@@ -245,11 +241,7 @@ async function cpuScorer(
     runtime,
     async score(image: ImageInput, name = 'image', options: ScoreOptions = {}): Promise<ScoreResult> {
       if (model.disposed) throw new MusiqError('musiq: scorer used after dispose()');
-      const t0 = performance.now();
-      const rgb = isRgb(image) ? checkRgb(image, name) : decodeImage(image instanceof Uint8Array ? image : new Uint8Array(image), name);
-      const t1 = performance.now();
-      const input = preprocess(rgb);
-      const t2 = performance.now();
+      const { t0, t1, t2, rgb, input } = decodeAndPreprocess(image, name);
       const out = await model.forward(input, options);
       return resultOf(ckpt.variant, rgb, input, out, { decode: t1 - t0, preprocess: t2 - t1, stem: out.ms.stem, encoder: out.ms.encoder, total: performance.now() - t0 });
     },
@@ -261,6 +253,15 @@ async function cpuScorer(
       if (options.ownsRuntime) runtime.destroy();
     },
   };
+}
+
+/** The image's pixels and the model's input, with the times before, between and after (ms). */
+function decodeAndPreprocess(image: ImageInput, name: string): { t0: number; t1: number; t2: number; rgb: RgbImage; input: MusiqInput } {
+  const t0 = performance.now();
+  const rgb = isRgb(image) ? checkRgb(image, name) : decodeImage(image instanceof Uint8Array ? image : new Uint8Array(image), name);
+  const t1 = performance.now();
+  const input = preprocess(rgb);
+  return { t0, t1, t2: performance.now(), rgb, input };
 }
 
 function resultOf(variant: Variant, rgb: RgbImage, input: MusiqInput, out: ForwardResult, timings: Timings): ScoreResult {
