@@ -85,9 +85,14 @@ test('SIGKILL mid-run plus a torn last line: the rerun drops the torn line and s
   assert.match(second.stderr, `${kept} skipped`);
   const rows = readResults(readFileSync(out, 'utf8'), out, 'jsonl').rows;
   assert.equal(rows.map((x) => x.path).sort(), clean.map((x) => x.path).sort(), 'every image once');
+  // The same computation, unless the adapter's kernels were promoted to their faster tier between
+  // the runs (tiers.ts: two minutes of scoring, counted across processes in $MUSIQ_HOME, so a whole
+  // test suite can cross it): another matmul tile, sums in another order, ~1e-7 apart. A row that
+  // belongs to another image is O(1) off.
+  const near = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b));
   for (const row of rows) {
     const c = clean.find((x) => x.path === row.path)!;
-    assert.is(row.score, c.score, `${row.path}: same score as the clean run`);
+    assert.ok(row.error ? row.error === c.error : near(row.score!, c.score!), `${row.path}: ${row.score} against the clean run's ${c.score}`);
   }
   // The embeddings follow the rows, even across the kill.
   const bytes = readFileSync(npy);
@@ -105,8 +110,8 @@ test('SIGKILL mid-run plus a torn last line: the rerun drops the torn line and s
         continue;
       }
       const want = (await scorer.score(readFileSync(row.path), row.path)).embedding;
-      // Same kernels, same adapter, same tuned variant (shared $MUSIQ_HOME): the very same bits.
-      assert.equal(new Uint32Array(got.slice().buffer), new Uint32Array(want.slice().buffer), `${row.path}: embedding row ${i}`);
+      const off = got.findIndex((v, j) => !near(v, want[j]));
+      assert.is(off, -1, `${row.path}: embedding row ${i}, value ${off}: ${got[off]} against ${want[off]}`);
     }
   } finally {
     scorer.dispose();
