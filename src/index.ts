@@ -38,9 +38,10 @@ export interface CreateScorerOptions {
    * Where the model runs. 'gpu': WGSL kernels on the WebGPU device. 'cpu': WebAssembly SIMD on
    * this thread (a browser page should then score in a Worker); same scores within ~1e-6; a
    * WebGPU device is still made, as `scorer.runtime`. Default 'auto': 'cpu' where the adapter is
-   * a CPU that runs the kernels slower than that (SwiftShader: on a 2-core machine a 1024×768
-   * image took 3.2 s on the CPU engine against 12 s; CPU adapters without subgroups, as Deno's
-   * wgpu on lavapipe: a first image 0.52-0.77× the time, later ones 0.91-0.94×), 'gpu' elsewhere. `scorer.engine` says what was chosen.
+   * a CPU that runs the kernels slower than that (SwiftShader: on a 2-core machine a first
+   * 1024×768 image took 2.8-4.1 s on the CPU engine against 10.6-14.8 s; CPU adapters without
+   * subgroups, as Deno's wgpu on lavapipe: a first image 0.52-0.77× the time, later ones
+   * 0.91-0.94×), 'gpu' elsewhere. `scorer.engine` says what was chosen.
    */
   engine?: 'auto' | import('./musiq/scorer.ts').Engine;
 }

@@ -77,13 +77,14 @@ export type Engine = 'gpu' | 'cpu';
 /**
  * 'auto' → 'cpu' where the adapter is a CPU on which the WGSL kernels run slower than one core of
  * WebAssembly, measured on a 2-core machine at 1024×768: SwiftShader (its kernels at 8-10 GFLOP/s,
- * Subzero's code; in Chromium 12.0 s against 3.2 s for a first image) and CPU adapters without
+ * Subzero's code; in Chromium a first image took 10.6-14.8 s on them, 2.8-4.1 s on the CPU) and CPU adapters without
  * subgroups (Deno's wgpu on lavapipe, both engines in turn in one process, four runs: a first
  * image 0.52-0.77× its WebGPU's time, later ones 0.91-0.94×). 'gpu' elsewhere: Dawn's
  * lavapipe, with subgroups and every core, takes 1.6-2.3 s. Also 'gpu' where this JavaScript
  * engine has no WebAssembly SIMD.
  */
 export function chooseEngine(runtime: Runtime, wanted: 'auto' | Engine = 'auto'): Engine {
+  if (!['auto', 'gpu', 'cpu'].includes(wanted)) throw new MusiqError(`musiq: engine must be "auto", "gpu" or "cpu", not ${JSON.stringify(wanted)}`);
   if (wanted === 'cpu' && !wasmSimdAvailable()) throw new MusiqError('musiq: engine "cpu" needs WebAssembly SIMD, which this JavaScript engine lacks');
   if (wanted !== 'auto') return wanted;
   const a = runtime.adapter;
@@ -144,11 +145,11 @@ export async function createScorerFrom(
     engine?: 'auto' | Engine;
   } = {},
 ): Promise<Scorer> {
-  if (options.engine !== undefined && !['auto', 'gpu', 'cpu'].includes(options.engine)) throw new MusiqError(`musiq: engine must be "auto", "gpu" or "cpu", not ${JSON.stringify(options.engine)}`);
+  const engine = chooseEngine(runtime, options.engine);
   if (options.weights !== undefined && options.weights !== 'f32' && options.weights !== 'f16') throw new MusiqError(`musiq: weights must be 'f32' or 'f16', got ${JSON.stringify(options.weights)}`);
   const ckpt = await openCheckpoint(source);
   // The CPU engine computes from f32 weights whatever `weights` says (it is the GPU's storage).
-  if (chooseEngine(runtime, options.engine) === 'cpu') return cpuScorer(runtime, ckpt, source, options);
+  if (engine === 'cpu') return cpuScorer(runtime, ckpt, source, options);
   // Kernel variants are chosen by measuring on this adapter once; the choice is remembered per adapter.
   await tuneMatmul(runtime, { cache: options.tuneCache });
   const tuneCache = options.tuneCache;
