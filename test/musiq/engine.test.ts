@@ -1,5 +1,6 @@
 // The scorer's engines: 'cpu' (WebAssembly, model.wasm.ts) and 'gpu' (WGSL) score alike through the
-// public API, 'auto' picks the CPU on SwiftShader only, and a bad choice is a clear error.
+// public API; 'auto' picks the CPU on SwiftShader and on CPU adapters without subgroups only; a bad
+// choice is a clear error.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
