@@ -7,13 +7,11 @@
 import { MusiqError } from '../common/errors.ts';
 import { WasmMatmul, type PackedMatrix } from '../kernels/matmul.wasm.ts';
 import type { Checkpoint, MusiqDims, Variant } from './checkpoint.ts';
-import type { MusiqInput } from './preprocess.ts';
+import { PATCH, PATCH_VALUES, type MusiqInput } from './preprocess.ts';
 import { clsAttention, denseTanh, type ForwardResult } from './model.ts';
 import { standardizeConv } from './stem-weights.ts';
 import { checkTokenIds } from '../kernels/embed.ts';
 
-const PATCH = 32;
-const PATCH_VALUES = PATCH * PATCH * 3;
 const GN_GROUPS = 32;
 const GN_EPS_ROOT = 1e-6;
 const GN_EPS_UNIT = 1e-4;
