@@ -180,7 +180,7 @@ export class WasmModel {
     if (w.preLogits) headIn = denseTanh(embedding, w.preLogits.kernel, w.preLogits.bias);
     const logits = dense(mm, headIn, 1, w.head, new Float32Array(dims.numClasses));
     const result: ForwardResult = { logits, embedding, ms: { stem: t1 - t0, encoder: performance.now() - t1 } };
-    if (dims.numClasses > 1) result.probabilities = softmax(Float32Array.from(logits), 0, logits.length);
+    if (dims.numClasses > 1) result.probabilities = softmax(logits);
     if (clsAttentionMap) result.clsAttention = clsAttentionMap;
     return result;
   }
@@ -373,13 +373,10 @@ function layerNorm(x: Float32Array, rows: number, l: Norm, y: Float32Array): Flo
   return y;
 }
 
-/** softmax of x[at, at + n) in place. */
-function softmax(x: Float32Array, at: number, n: number): Float32Array {
-  let max = -Infinity;
-  for (let j = at; j < at + n; j++) if (x[j] > max) max = x[j];
-  let sum = 0;
-  for (let j = at; j < at + n; j++) sum += x[j] = Math.exp(x[j] - max);
-  const inv = 1 / sum;
-  for (let j = at; j < at + n; j++) x[j] *= inv;
-  return x;
+/** softmax of the head's logits, as a new array (attention's runs in WebAssembly). */
+function softmax(logits: Float32Array): Float32Array {
+  const max = Math.max(...logits);
+  const e = logits.map((v) => Math.exp(v - max));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
 }
